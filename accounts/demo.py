@@ -1,0 +1,94 @@
+"""Demo accounts, one per interesting situation, with known passwords."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from . import services
+from .models import Account, Hold
+from .roles import roles_apply
+
+DEMO_PASSWORD = "demo-pass-2026"
+STAFF_PASSWORD = "staff-pass-2026"
+
+
+@dataclass(frozen=True)
+class DemoHold:
+    reason: str
+    deadline_days: int | None = None
+    expiry_hours: int | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    situation: str
+    holds: tuple[DemoHold, ...] = field(default=())
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("demo-active", "active, nothing wrong"),
+    DemoAccount("demo-realname", "real-name missing, deadline in 5 days",
+                (DemoHold("realname_missing", deadline_days=5),)),
+    DemoAccount("demo-frozen", "frozen for a suspicious sign-in",
+                (DemoHold("suspicious_signin", message="Sign-in from a new device in another province."),)),
+    DemoAccount("demo-multi", "several holds at once", (
+        DemoHold("realname_missing", deadline_days=3),
+        DemoHold("content_violation", message="A video published on 11-20 was judged misleading."),
+        DemoHold("password_failures", expiry_hours=12),
+    )),
+    DemoAccount("demo-banned", "banned for account trading", (DemoHold("severe_violation"),)),
+    DemoAccount("demo-legal", "legal hold", (DemoHold("legal"),)),
+)
+
+DEMO_STAFF = (
+    ("admin", "superuser", None),
+    ("reviewer", "reviewer", "reviewer"),
+    ("officer", "appeals officer", "appeals officer"),
+    ("supervisor", "supervisor", "supervisor"),
+)
+
+
+def demo_load() -> list[str]:
+    """Create the demo accounts and staff that do not exist yet. Return the created names."""
+    roles_apply()
+    created = [a.username for a in DEMO_ACCOUNTS if _demo_account(a)]
+    created += [name for name, _label, group in DEMO_STAFF if _demo_staff(name, group)]
+    return created
+
+
+@transaction.atomic
+def _demo_account(spec: DemoAccount) -> bool:
+    if Account.objects.filter(username=spec.username).exists():
+        return False
+    account = Account.objects.create_user(
+        spec.username, email=f"{spec.username}@example.invalid", password=DEMO_PASSWORD,
+        platform_account_id=f"p-{spec.username}",
+    )
+    now = timezone.now()
+    for hold in spec.holds:
+        services.hold_place(
+            account=account, reason=hold.reason, acting_user=None, source=Hold.Source.RISK_ENGINE,
+            deadline=now + timedelta(days=hold.deadline_days) if hold.deadline_days else None,
+            expires_at=now + timedelta(hours=hold.expiry_hours) if hold.expiry_hours else None,
+            public_message=hold.message,
+        )
+    return True
+
+
+def _demo_staff(username: str, group: str | None) -> bool:
+    if Account.objects.filter(username=username).exists():
+        return False
+    staff = Account.objects.create_user(
+        username, email=f"{username}@example.invalid", password=STAFF_PASSWORD, is_staff=True,
+        is_superuser=group is None,
+    )
+    if group:
+        staff.groups.add(Group.objects.get(name=group))
+    return True

@@ -1,0 +1,68 @@
+"""Forms of the accounts app: staff placing and lifting holds."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Hold
+from .reasons import REASON_CHOICES, Feature, Level
+
+
+class HoldPlaceForm(forms.Form):
+    """What staff fill in to place a hold. The service does the validation
+    that needs the catalog; this form only parses input."""
+
+    reason = forms.ChoiceField(label=_("Reason"), choices=REASON_CHOICES)
+    level = forms.ChoiceField(
+        label=_("Level"),
+        choices=[("", _("The reason's default"))] + list(Level.choices),
+        required=False,
+    )
+    features = forms.MultipleChoiceField(
+        label=_("Blocked features"),
+        choices=Feature.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Leave empty for the reason's default features."),
+    )
+    deadline = forms.DateTimeField(
+        label=_("Deadline"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text=_("Only for reasons that escalate when it passes."),
+    )
+    expires_at = forms.DateTimeField(
+        label=_("Expires at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    public_message = forms.CharField(
+        label=_("Message to the user"), widget=forms.Textarea(attrs={"rows": 3}),
+        required=False, max_length=2000,
+    )
+    internal_note = forms.CharField(
+        label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}),
+        required=False, max_length=4000,
+    )
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "reason": data["reason"],
+            "level": data["level"] or None,
+            "features": data["features"] or None,
+            "deadline": data["deadline"],
+            "expires_at": data["expires_at"],
+            "public_message": data["public_message"],
+            "internal_note": data["internal_note"],
+        }
+
+
+class HoldLiftForm(forms.Form):
+    lift_reason = forms.ChoiceField(
+        label=_("Why"), choices=Hold.LiftReason.choices, initial=Hold.LiftReason.STAFF
+    )
+    note = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
+    )

@@ -1,0 +1,274 @@
+"""The shared state model: accounts, holds, the status event log, notices.
+
+Only ``accounts.services`` writes holds, status and events.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .reasons import CATALOG, REASON_CHOICES, Feature, Level
+
+
+class Account(AbstractUser):
+    """A portal user: an account owner of the host platform, or staff.
+
+    ``status`` and ``blocked_features`` are derived from the active holds and
+    stored here by the services, so reading an account's status is one row.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        RESTRICTED = Level.RESTRICTED.value, Level.RESTRICTED.label
+        FROZEN = Level.FROZEN.value, Level.FROZEN.label
+        BANNED = Level.BANNED.value, Level.BANNED.label
+
+    platform_account_id = models.CharField(
+        _("platform account id"),
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("The host platform's own id for this account."),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE, editable=False
+    )
+    blocked_features = models.JSONField(_("blocked features"), default=list, editable=False)
+    status_changed_at = models.DateTimeField(_("status changed at"), null=True, editable=False)
+    # Bumped whenever status or blocked features change; caches keep the
+    # highest version they have seen so an older write can never win.
+    status_version = models.PositiveBigIntegerField(default=0, editable=False)
+    # The language notices and emails are written in; follows the switcher.
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        indexes = [models.Index(fields=["status"])]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def is_limited(self) -> bool:
+        return self.status != self.Status.ACTIVE
+
+    def may(self, feature: str) -> bool:
+        """Return whether the account may use ``feature`` right now."""
+        return feature not in self.blocked_features
+
+
+class HoldQuerySet(models.QuerySet):
+    def active(self) -> HoldQuerySet:
+        return self.filter(lifted_at__isnull=True)
+
+
+class Hold(models.Model):
+    """One reason an account is limited. Never deleted; lifted instead."""
+
+    class Source(models.TextChoices):
+        RISK_ENGINE = "risk_engine", _("Risk engine")
+        STAFF = "staff", _("Staff")
+        SYSTEM = "system", _("System")
+        API = "api", _("API client")
+
+    class LiftReason(models.TextChoices):
+        VERIFICATION_APPROVED = "verification_approved", _("Verification approved")
+        APPEAL_ACCEPTED = "appeal_accepted", _("Appeal accepted")
+        PAID = "paid", _("Fees paid")
+        STAFF = "staff", _("Lifted by staff")
+        EXPIRED = "expired", _("Expired")
+
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="holds"
+    )
+    reason = models.CharField(_("reason"), max_length=32, choices=REASON_CHOICES)
+    level = models.CharField(_("level"), max_length=16, choices=Level.choices)
+    blocked_features = models.JSONField(_("blocked features"), default=list)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    placed_at = models.DateTimeField(_("placed at"), default=timezone.now, editable=False)
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("placed by"),
+    )
+    deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    public_message = models.TextField(_("message to the user"), blank=True, max_length=2000)
+    internal_note = models.TextField(_("internal note"), blank=True, max_length=4000)
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("lifted by"),
+    )
+    lift_reason = models.CharField(
+        _("lift reason"), max_length=32, choices=LiftReason.choices, blank=True
+    )
+    lift_note = models.TextField(_("lift note"), blank=True, max_length=2000)
+    # Idempotency for API clients: the same key never places two holds.
+    request_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+
+    objects = HoldQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("hold")
+        verbose_name_plural = _("holds")
+        permissions = [("lift_protected_hold", "Can lift a ban or a legal hold (supervisor)")]
+        ordering = ["-placed_at", "-pk"]
+        indexes = [
+            models.Index(fields=["account", "lifted_at"]),
+            models.Index(
+                fields=["deadline"],
+                name="hold_open_deadline_idx",
+                condition=models.Q(lifted_at__isnull=True, escalated_at__isnull=True),
+            ),
+            models.Index(
+                fields=["expires_at"],
+                name="hold_open_expiry_idx",
+                condition=models.Q(lifted_at__isnull=True),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="hold_lift_is_complete",
+                condition=(
+                    models.Q(lifted_at__isnull=True, lift_reason="")
+                    | (models.Q(lifted_at__isnull=False) & ~models.Q(lift_reason=""))
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} ({self.account})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.lifted_at is None
+
+    @property
+    def catalog(self):
+        return CATALOG[self.reason]
+
+    def blocked_feature_labels(self) -> list[str]:
+        labels = dict(Feature.choices)
+        return [labels[code] for code in self.blocked_features if code in labels]
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Refuse bulk changes: the event log is append-only."""
+
+    def update(self, **kwargs):
+        raise TypeError("Status events are append-only; they cannot be updated.")
+
+    def delete(self):
+        raise TypeError("Status events are append-only; they cannot be deleted.")
+
+
+class StatusEvent(models.Model):
+    """One thing that happened to an account: its timeline and audit trail.
+
+    Append-only: ``save`` refuses updates, ``delete`` is refused, and on
+    PostgreSQL a trigger refuses UPDATE and DELETE from any client.
+    """
+
+    class Kind(models.TextChoices):
+        HOLD_PLACED = "hold_placed", _("Hold placed")
+        HOLD_LIFTED = "hold_lifted", _("Hold lifted")
+        HOLD_ESCALATED = "hold_escalated", _("Hold escalated")
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        VERIFICATION_SUBMITTED = "verification_submitted", _("Verification submitted")
+        VERIFICATION_AUTO_REJECTED = "verification_auto_rejected", _("Verification needs a retake")
+        VERIFICATION_IN_REVIEW = "verification_in_review", _("Verification in review")
+        VERIFICATION_APPROVED = "verification_approved", _("Verification approved")
+        VERIFICATION_REJECTED = "verification_rejected", _("Verification rejected")
+        IDENTITY_BOUND = "identity_bound", _("Identity bound")
+        ID_IMAGES_VIEWED = "id_images_viewed", _("Staff viewed identity images")
+        APPEAL_FILED = "appeal_filed", _("Appeal filed")
+        APPEAL_IN_REVIEW = "appeal_in_review", _("Appeal in review")
+        APPEAL_AWAITING_USER = "appeal_awaiting_user", _("Staff asked for more information")
+        APPEAL_USER_REPLIED = "appeal_user_replied", _("You replied to the appeal")
+        APPEAL_ESCALATED = "appeal_escalated", _("Appeal escalated")
+        APPEAL_REMINDED = "appeal_reminded", _("Reminder sent")
+        APPEAL_ACCEPTED = "appeal_accepted", _("Appeal accepted")
+        APPEAL_REJECTED = "appeal_rejected", _("Appeal rejected")
+        APPEAL_CLOSED = "appeal_closed", _("Appeal closed")
+        EVIDENCE_VIEWED = "evidence_viewed", _("Staff viewed appeal evidence")
+
+    # Kinds that are for the audit trail only, not the owner's timeline.
+    STAFF_ONLY_KINDS = frozenset({Kind.EVIDENCE_VIEWED})
+
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="status_events"
+    )
+    acting_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now, editable=False, db_index=False)
+    hold = models.ForeignKey(
+        Hold, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("status event")
+        verbose_name_plural = _("status events")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["account", "-at"], name="event_account_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} @ {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise TypeError("Status events are append-only; they cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Status events are append-only; they cannot be deleted.")
+
+
+class Notice(models.Model):
+    """An in-portal notification (the bell). Email goes out alongside."""
+
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices"
+    )
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["account", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,93 @@
+"""Background work of the state model. Tasks are thin: load, check, call a service."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from . import services
+from .models import Hold, Notice, StatusEvent
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True)
+def holds_escalate_overdue() -> int:
+    """Beat: escalate holds whose deadline passed."""
+    return services.holds_escalate_overdue()
+
+
+@shared_task(acks_late=True)
+def holds_lift_expired() -> int:
+    """Beat: lift holds whose expiry passed."""
+    return services.holds_lift_expired()
+
+
+_HOLD_NOTICE_TITLES = {
+    StatusEvent.Kind.HOLD_PLACED: lambda reason: _("New limit on your account: %(r)s") % {"r": reason},
+    StatusEvent.Kind.HOLD_LIFTED: lambda reason: _("Limit lifted: %(r)s") % {"r": reason},
+    StatusEvent.Kind.HOLD_ESCALATED: lambda reason: _("Deadline passed: %(r)s") % {"r": reason},
+}
+
+
+@shared_task(acks_late=True)
+def notify_hold_change(account_id: int, kind: str, hold_id: int) -> None:
+    """Tell the owner, in the portal and by email, that a hold changed."""
+    hold = Hold.objects.select_related("account").filter(pk=hold_id, account_id=account_id).first()
+    if hold is None or kind not in _HOLD_NOTICE_TITLES:
+        return
+    account = hold.account
+    with translation.override(account.language):
+        services.notice_send(
+            account=account,
+            title=_HOLD_NOTICE_TITLES[kind](str(hold.catalog.title)),
+            body=str(hold.catalog.explanation),
+            url=reverse("accounts:status"),
+        )
+
+
+@shared_task(acks_late=True)
+def notify_email_notice(notice_id: int) -> None:
+    """Email the text of a notice to its owner."""
+    notice = Notice.objects.select_related("account").filter(pk=notice_id).first()
+    if notice is None or not notice.account.email:
+        return
+    link = f"{settings.SITE_URL}{notice.url}" if notice.url else settings.SITE_URL
+    send_mail(
+        subject=notice.title,
+        message=f"{notice.body}\n\n{link}",
+        from_email=None,
+        recipient_list=[notice.account.email],
+    )
+
+
+@shared_task(acks_late=True)
+def status_changed_fanout(event_id: int) -> None:
+    """Hand a status change to everything that listens (webhooks, …)."""
+    event = StatusEvent.objects.filter(pk=event_id).select_related("account").first()
+    if event is None:
+        return
+    for listener in _status_listeners():
+        listener(event)
+
+
+def _status_listeners():
+    """Return the callables that receive status-change events.
+
+    Kept as a list in one place so the API app can add its webhook delivery
+    without the state model importing it.
+    """
+    from importlib import import_module
+
+    listeners = []
+    for path in getattr(settings, "PORTAL_STATUS_LISTENERS", []):
+        module, _sep, name = path.rpartition(".")
+        listeners.append(getattr(import_module(module), name))
+    return listeners
+

@@ -1,0 +1,52 @@
+"""Production settings: PostgreSQL, Redis broker and cache, HTTPS only.
+
+Holds nothing an environment variable could not set. Required:
+DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL, CELERY_BROKER_URL,
+CACHE_URL, PORTAL_FIELD_ENCRYPTION_KEYS, PORTAL_IDENTITY_HASH_KEY.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = False
+SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+if SECRET_KEY.startswith("insecure-") or len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be a long random value in production.")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+DATABASES = {"default": env.db_url("DATABASE_URL")}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CACHES = {"default": env.cache_url("CACHE_URL")}
+
+# ---------------------------------------------------------------------------
+# HTTPS and cookies
+# ---------------------------------------------------------------------------
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+}
+# Private files: any Django storage; S3-compatible through django-storages
+# by setting PORTAL_PRIVATE_STORAGE_BACKEND and its OPTIONS as JSON.
+STORAGES["private"] = {  # noqa: F405
+    "BACKEND": env.str(
+        "PORTAL_PRIVATE_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+    ),
+    "OPTIONS": env.json(
+        "PORTAL_PRIVATE_STORAGE_OPTIONS",
+        default={"location": str(PRIVATE_MEDIA_ROOT), "base_url": None},  # noqa: F405
+    ),
+}
+STORAGES["default"] = STORAGES["private"]  # noqa: F405
