@@ -225,7 +225,9 @@ class StatusEvent(models.Model):
         blank=True,
         related_name="+",
     )
-    kind = models.CharField(max_length=40, choices=Kind.choices)
+    # No ``choices`` here on purpose: kinds are validated by the service
+    # (``event_record``), so adding a kind needs no migration of the log.
+    kind = models.CharField(max_length=40)
     at = models.DateTimeField(default=timezone.now, editable=False, db_index=False)
     hold = models.ForeignKey(
         Hold, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
@@ -242,6 +244,9 @@ class StatusEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} @ {self.at:%Y-%m-%d %H:%M}"
+
+    def get_kind_display(self) -> str:
+        return str(dict(self.Kind.choices).get(self.kind, self.kind))
 
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Account, Hold, Notice, StatusEvent
-from .reasons import CATALOG, LEVEL_RANK, Feature, Reason
+from .reasons import CATALOG, LEVEL_RANK, Feature, Reason, reasons_with_remedy
 from .status import derive_status
 
 logger = logging.getLogger(__name__)
@@ -238,6 +238,22 @@ def hold_escalate(
     account_recompute_status(account=account, acting_user=acting_user, locked=True)
     _notify_on_commit(account, kind=Kind.HOLD_ESCALATED, hold_id=hold.pk)
     return hold
+
+
+def holds_lift_for_remedy(
+    *, account: Account, remedy: str, lift_reason: str, acting_user: Account | None, note: str = ""
+) -> list[Hold]:
+    """Lift every active hold of ``account`` that ``remedy`` clears.
+
+    Used when a remedy succeeds (verification approved lifts every hold
+    whose remedies include ``verify``). Runs inside the caller's transaction.
+    """
+    codes = reasons_with_remedy(remedy)
+    holds = Hold.objects.active().filter(account=account, reason__in=codes).order_by("pk")
+    return [
+        hold_lift(hold=hold, acting_user=acting_user, lift_reason=lift_reason, note=note)
+        for hold in holds
+    ]
 
 
 def holds_escalate_overdue(*, now: datetime | None = None) -> int:

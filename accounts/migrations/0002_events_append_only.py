@@ -9,7 +9,7 @@ from django.db import migrations
 CREATE = """
 CREATE OR REPLACE FUNCTION accounts_statusevent_refuse_change() RETURNS trigger AS $$
 BEGIN
-  RAISE EXCEPTION 'accounts_statusevent is append-only (% refused)', TG_OP
+  RAISE EXCEPTION 'accounts_statusevent is append-only (%% refused)', TG_OP
     USING ERRCODE = 'insufficient_privilege';
 END;
 $$ LANGUAGE plpgsql;

@@ -271,3 +271,34 @@ LOGGING = {
 
 # Callables run (on the notify queue) for every status change event.
 PORTAL_STATUS_LISTENERS: list[str] = []
+
+# ---------------------------------------------------------------------------
+# Verification (verification/)
+# ---------------------------------------------------------------------------
+# Fernet keys (comma-separated, newest first) encrypting document numbers at
+# rest; adding a new key in front and re-saving rotates. The embedded default
+# is for the demo only; production must set its own.
+PORTAL_FIELD_ENCRYPTION_KEYS = env.list(
+    "PORTAL_FIELD_ENCRYPTION_KEYS", default=["bG9jYWwtZGVtby1rZXktbm90LWZvci1wcm9kdWN0aW8="]
+)
+# Key of the HMAC that indexes identities ("already bound elsewhere?").
+PORTAL_IDENTITY_HASH_KEY = env.str(
+    "PORTAL_IDENTITY_HASH_KEY", default="local-demo-identity-hash-key-not-for-production"
+)
+PORTAL_MINIMUM_AGE = env.int("PORTAL_MINIMUM_AGE", default=18)
+PORTAL_UPLOAD_MAX_BYTES = env.int("PORTAL_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+PORTAL_IMAGE_MAX_PIXELS = env.int("PORTAL_IMAGE_MAX_PIXELS", default=40_000_000)
+PORTAL_IMAGE_RETENTION_DAYS = env.int("PORTAL_IMAGE_RETENTION_DAYS", default=30)
+PORTAL_LIVENESS_BACKEND = env.str(
+    "PORTAL_LIVENESS_BACKEND", default="verification.liveness.StubLivenessBackend"
+)
+
+# ---------------------------------------------------------------------------
+# Appeals (appeals/)
+# ---------------------------------------------------------------------------
+PORTAL_APPEAL_COOLDOWN = timedelta(days=env.int("PORTAL_APPEAL_COOLDOWN_DAYS", default=7))
+
+# ---------------------------------------------------------------------------
+# Integration API (accounts/api/)
+# ---------------------------------------------------------------------------
+PORTAL_WEBHOOK_TIMEOUT_SECONDS = env.float("PORTAL_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
