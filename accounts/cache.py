@@ -5,6 +5,17 @@ services, on commit) and readers (on a miss) both store through a
 compare-and-set that keeps the highest version, so a reader that loaded the
 row just before a write commits cannot put the old status back.
 
+The version is per account row, while the key is the platform's account id,
+so the compare-and-set only compares versions of the same row: an entry left
+by another row with that platform id (an id reassigned, or an account
+deleted and created again) is replaced, never allowed to win on its version.
+
+The cache never turns a committed write into an error: if Redis fails
+during a store the entry is dropped (best effort) and the error logged; if
+Redis fails during a read, the caller reads the database. Entries expire
+after ``PORTAL_STATUS_CACHE_TTL_SECONDS``, which bounds how long a store lost
+to a Redis outage can leave an old status behind.
+
 With a Redis cache (``CACHE_URL=redis://…``) the compare-and-set is a Lua
 script run by Redis; with any other cache it is not attempted and reads go
 to the database (one indexed row), because a per-process cache would be
@@ -14,19 +25,23 @@ stale across the web and worker processes.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 from django.conf import settings
 
-KEY_PREFIX = "portal:status:"
-TTL_SECONDS = 3600
+logger = logging.getLogger(__name__)
 
+KEY_PREFIX = "portal:status:"
+
+# KEYS[1] key; ARGV: snapshot json, version, ttl, account id.
 _STORE_IF_NEWER = """
 local current = redis.call('GET', KEYS[1])
 if current then
   local ok, decoded = pcall(cjson.decode, current)
-  if ok and tonumber(decoded['version']) >= tonumber(ARGV[2]) then
+  if ok and tostring(decoded['account_id']) == ARGV[4]
+     and tonumber(decoded['version']) >= tonumber(ARGV[2]) then
     return 0
   end
 end
@@ -41,6 +56,7 @@ class StatusSnapshot:
     status: str
     blocked_features: list[str]
     version: int
+    account_id: int | None = None
 
     @classmethod
     def of(cls, account) -> StatusSnapshot:
@@ -49,7 +65,12 @@ class StatusSnapshot:
             status=account.status,
             blocked_features=list(account.blocked_features),
             version=account.status_version,
+            account_id=account.pk,
         )
+
+
+def _ttl() -> int:
+    return int(getattr(settings, "PORTAL_STATUS_CACHE_TTL_SECONDS", 600))
 
 
 @lru_cache(maxsize=1)
@@ -62,27 +83,44 @@ def _redis():
     import redis
 
     url = location[0] if isinstance(location, list | tuple) else location
-    client = redis.Redis.from_url(url)
+    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
     return client, client.register_script(_STORE_IF_NEWER)
 
 
 def status_cache_store(snapshot: StatusSnapshot) -> None:
-    """Store ``snapshot`` unless the cache already holds a newer version."""
+    """Store ``snapshot`` unless the cache already holds a newer version of its row."""
     if not snapshot.platform_account_id or (found := _redis()) is None:
         return
-    _client, store = found
-    store(
-        keys=[KEY_PREFIX + snapshot.platform_account_id],
-        args=[json.dumps(asdict(snapshot)), snapshot.version, TTL_SECONDS],
-    )
+    import redis
+
+    client, store = found
+    key = KEY_PREFIX + snapshot.platform_account_id
+    try:
+        store(
+            keys=[key],
+            args=[json.dumps(asdict(snapshot)), snapshot.version, _ttl(), str(snapshot.account_id)],
+        )
+    except redis.RedisError:
+        # Runs after commit: raising would report a committed write as failed.
+        logger.exception("Status cache store failed for %s; dropping the entry", key)
+        try:
+            client.delete(key)
+        except redis.RedisError:
+            logger.exception("Status cache delete failed for %s", key)
 
 
 def status_cache_get(platform_account_id: str) -> StatusSnapshot | None:
-    """Return the cached snapshot, or None on a miss or without Redis."""
+    """Return the cached snapshot, or None on a miss, without Redis, or on a Redis error."""
     if (found := _redis()) is None:
         return None
+    import redis
+
     client, _store = found
-    raw = client.get(KEY_PREFIX + platform_account_id)
+    try:
+        raw = client.get(KEY_PREFIX + platform_account_id)
+    except redis.RedisError:
+        logger.warning("Status cache read failed; reading the database", exc_info=True)
+        return None
     return StatusSnapshot(**json.loads(raw)) if raw else None
 
 

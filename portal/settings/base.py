@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "accounts",
+    "accounts.api",
     "verification",
     "appeals",
 ]
@@ -297,8 +298,37 @@ PORTAL_LIVENESS_BACKEND = env.str(
 # Appeals (appeals/)
 # ---------------------------------------------------------------------------
 PORTAL_APPEAL_COOLDOWN = timedelta(days=env.int("PORTAL_APPEAL_COOLDOWN_DAYS", default=7))
+PORTAL_APPEAL_STATEMENT_MAX = 5000
+PORTAL_APPEAL_EVIDENCE_MAX_BYTES = env.int("PORTAL_APPEAL_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+PORTAL_APPEAL_EVIDENCE_MAX_FILES = env.int("PORTAL_APPEAL_EVIDENCE_MAX_FILES", default=5)
+# A staff claim is a lock that lapses so an abandoned case returns to the queue.
+PORTAL_APPEAL_CLAIM_TIMEOUT = timedelta(
+    minutes=env.int("PORTAL_APPEAL_CLAIM_TIMEOUT_MINUTES", default=30))
+PORTAL_APPEAL_REMIND_AFTER = timedelta(days=env.int("PORTAL_APPEAL_REMIND_AFTER_DAYS", default=3))
+PORTAL_APPEAL_CLOSE_AFTER = timedelta(days=env.int("PORTAL_APPEAL_CLOSE_AFTER_DAYS", default=14))
+PORTAL_APPEAL_OFFICER_GROUP = "appeals officer"
+PORTAL_APPEAL_SUPERVISOR_GROUP = "supervisor"
+CELERY_BEAT_SCHEDULE["appeals-escalate-overdue"] = {
+    "task": "appeals.tasks.appeals_escalate_overdue", "schedule": timedelta(minutes=5)}
+CELERY_BEAT_SCHEDULE["appeals-remind-silent"] = {
+    "task": "appeals.tasks.appeals_remind_silent", "schedule": timedelta(hours=1)}
+CELERY_BEAT_SCHEDULE["appeals-close-abandoned"] = {
+    "task": "appeals.tasks.appeals_close_abandoned", "schedule": timedelta(hours=1)}
 
 # ---------------------------------------------------------------------------
 # Integration API (accounts/api/)
 # ---------------------------------------------------------------------------
 PORTAL_WEBHOOK_TIMEOUT_SECONDS = env.float("PORTAL_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# Attempts per event and endpoint (the first included); the n-th retry waits
+# PORTAL_WEBHOOK_BACKOFF_SECONDS * 2**(n-1).
+PORTAL_WEBHOOK_MAX_ATTEMPTS = env.int("PORTAL_WEBHOOK_MAX_ATTEMPTS", default=8)
+PORTAL_WEBHOOK_BACKOFF_SECONDS = env.float("PORTAL_WEBHOOK_BACKOFF_SECONDS", default=30.0)
+# How long the Redis status cache keeps an entry (bounds staleness if Redis
+# was unreachable at the moment of a write).
+PORTAL_STATUS_CACHE_TTL_SECONDS = env.int("PORTAL_STATUS_CACHE_TTL_SECONDS", default=600)
+PORTAL_STATUS_LISTENERS.append("accounts.api.services.webhook_deliveries_create")
+# Re-enqueue deliveries whose task was lost (broker outage, worker crash).
+CELERY_BEAT_SCHEDULE["webhook-deliveries-sweep"] = {
+    "task": "accounts.api.tasks.webhook_deliveries_sweep",
+    "schedule": timedelta(minutes=1),
+}

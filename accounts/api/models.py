@@ -1,0 +1,127 @@
+"""Service clients (API keys) and webhook endpoints with their delivery log."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import StatusEvent
+
+from . import signing
+
+
+class ServiceClient(models.Model):
+    """A system of the host platform calling the API with one key."""
+
+    class Scope(models.TextChoices):
+        STATUS_READ = "status:read", _("Read status and events")
+        HOLDS_WRITE = "holds:write", _("Place and lift holds")
+
+    name = models.CharField(_("name"), max_length=100)
+    scopes = models.JSONField(_("scopes"), default=list)
+    key_prefix = models.CharField(_("key prefix"), max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", editable=False, verbose_name=_("created by"),
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("service client")
+        verbose_name_plural = _("service clients")
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix})"
+
+    # DRF treats whatever authentication returns as ``request.user``.
+    is_authenticated = True
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    def key_issue(self) -> str:
+        """Give this (unsaved or rotated) client a new key; return it in full, once."""
+        full, self.key_prefix, self.key_hash = signing.key_generate()
+        return full
+
+
+class WebhookEndpoint(models.Model):
+    """A URL of the host platform that receives signed status-change events."""
+
+    name = models.CharField(_("name"), max_length=100)
+    url = models.URLField(_("URL"), max_length=500)
+    secret = models.CharField(
+        _("signing secret"), max_length=100, default=signing.secret_generate,
+        help_text=_("Shared with the receiver, which verifies X-Portal-Signature with it."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookDelivery(models.Model):
+    """One attempt to deliver one event to one endpoint. Every attempt is kept."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.PROTECT, related_name="deliveries",
+        verbose_name=_("endpoint"),
+    )
+    event = models.ForeignKey(
+        StatusEvent, on_delete=models.PROTECT, related_name="+", verbose_name=_("event")
+    )
+    attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
+    manual = models.BooleanField(_("manual re-send"), default=False)
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.PENDING
+    )
+    # The exact bytes sent (and re-sent): receivers may compare event ids.
+    body = models.TextField(_("body"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    next_retry_at = models.DateTimeField(_("due at"), default=timezone.now)
+    attempted_at = models.DateTimeField(_("attempted at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
+    response_excerpt = models.TextField(_("response excerpt"), blank=True)
+    error = models.TextField(_("error"), blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "endpoint", "attempt"], name="delivery_attempt_once"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_retry_at"], name="delivery_pending_idx",
+                condition=models.Q(state="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} → {self.endpoint} #{self.attempt}"

@@ -1,0 +1,92 @@
+"""Request validation and the documented response shapes of the API."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from accounts.models import Hold, StatusEvent
+from accounts.reasons import REASON_CHOICES, Feature, Level
+
+
+class HoldPlaceSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=REASON_CHOICES)
+    features = serializers.ListField(
+        child=serializers.ChoiceField(choices=Feature.choices), required=False,
+        allow_empty=False, max_length=len(Feature.values) * 2,
+        help_text=_("Defaults to the reason's features."),
+    )
+    level = serializers.ChoiceField(
+        choices=Level.choices, required=False, help_text=_("Defaults to the reason's level.")
+    )
+    deadline = serializers.DateTimeField(required=False, allow_null=True)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    public_message = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, default=""
+    )
+    internal_note = serializers.CharField(
+        required=False, allow_blank=True, max_length=4000, default=""
+    )
+
+
+class HoldLiftSerializer(serializers.Serializer):
+    lift_reason = serializers.ChoiceField(choices=Hold.LiftReason.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class HoldSerializer(serializers.ModelSerializer):
+    active = serializers.BooleanField(source="is_active")
+    features = serializers.ListField(source="blocked_features", child=serializers.CharField())
+
+    class Meta:
+        model = Hold
+        fields = [
+            "id", "reason", "level", "features", "source", "placed_at", "deadline",
+            "expires_at", "escalated_at", "public_message", "active", "lifted_at",
+            "lift_reason",
+        ]
+        read_only_fields = fields
+
+
+class AccountStatusSerializer(serializers.Serializer):
+    platform_account_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=["active", *Level.values])
+    blocked_features = serializers.ListField(child=serializers.CharField())
+    version = serializers.IntegerField()
+    holds = HoldSerializer(many=True)
+
+
+class MaySerializer(serializers.Serializer):
+    platform_account_id = serializers.CharField()
+    feature = serializers.CharField()
+    allowed = serializers.BooleanField()
+    status = serializers.CharField()
+    version = serializers.IntegerField()
+
+
+class EventSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(help_text=_("Also the cursor: pass it as ?after= to continue."))
+    hold_id = serializers.IntegerField(allow_null=True)
+
+    class Meta:
+        model = StatusEvent
+        fields = ["id", "kind", "at", "hold_id", "data"]
+        read_only_fields = fields
+
+
+class EventPageSerializer(serializers.Serializer):
+    results = EventSerializer(many=True)
+    next_cursor = serializers.CharField(
+        allow_null=True, help_text=_("Pass as ?after= to read on; null when nothing was read.")
+    )
+    has_more = serializers.BooleanField()
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(required=False)
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorBodySerializer()

@@ -1,0 +1,302 @@
+"""The integration API, version 1. Reads go through the status cache; writes
+go through ``accounts.services``. Every error is JSON:
+``{"error": {"code": …, "message": …, "fields": {…}}}``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import services as account_services
+from accounts.cache import StatusSnapshot, status_cache_get, status_cache_store
+from accounts.models import Account, Hold, StatusEvent
+from accounts.reasons import Feature
+
+from . import serializers as s
+from .auth import ApiKeyAuthentication, HasScope
+from .models import ServiceClient
+
+logger = logging.getLogger(__name__)
+Scope = ServiceClient.Scope
+MAX_BIGINT = 2**63 - 1
+FEATURES = frozenset(Feature.values)
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
+EVENT_PAGE_DEFAULT = 50
+EVENT_PAGE_MAX = 200
+
+
+# ---------------------------------------------------------------------------
+# Errors
+# ---------------------------------------------------------------------------
+class ApiError(exceptions.APIException):
+    """A 400 with our own code (or another status via ``status_code``)."""
+
+    def __init__(self, message: str, *, code: str, status_code: int = 400):
+        super().__init__(message, code=code)
+        self.status_code = status_code
+
+
+def _error(code: str, message: str, http_status: int, fields=None) -> dict:
+    body = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return {"error": body}
+
+
+def exception_handler(exc, context):
+    """Render every error as JSON, including ones DRF leaves to Django."""
+    if isinstance(exc, DjangoValidationError):
+        code = getattr(exc, "code", None) or "invalid"
+        return Response(_error(code, " ".join(exc.messages), 400), status=400)
+    if isinstance(exc, Http404):
+        return Response(_error("not_found", _("Not found."), 404), status=404)
+    if isinstance(exc, exceptions.ValidationError):
+        fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        return Response(
+            _error("invalid", _("The request is not valid."), 400, fields=fields), status=400
+        )
+    if isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else "error"
+        response = Response(_error(code, str(exc.detail), exc.status_code), status=exc.status_code)
+        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+            response["WWW-Authenticate"] = ApiKeyAuthentication().authenticate_header(None)
+        if getattr(exc, "wait", None):
+            response["Retry-After"] = str(int(exc.wait))
+        return response
+    logger.exception("Unhandled API error", exc_info=exc)
+    return Response(_error("server_error", _("Internal error."), 500), status=500)
+
+
+def not_found(request, *args, **kwargs) -> JsonResponse:
+    """Answer unknown URLs under /api/ with a JSON 404 instead of an HTML page."""
+    return JsonResponse(_error("not_found", _("Not found."), 404), status=404)
+
+
+ERRORS = {
+    400: OpenApiResponse(s.ErrorSerializer, description="Invalid request (see error.code)"),
+    401: OpenApiResponse(s.ErrorSerializer, description="Missing or invalid API key"),
+    403: OpenApiResponse(s.ErrorSerializer, description="The key lacks the scope"),
+    404: OpenApiResponse(s.ErrorSerializer, description="Unknown account or hold"),
+}
+
+
+def _errors(*codes: int) -> dict:
+    return {code: ERRORS[code] for code in codes}
+
+
+class ApiView(APIView):
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [HasScope]
+    required_scope: str = Scope.STATUS_READ
+
+    def get_exception_handler(self):
+        return exception_handler
+
+
+# ---------------------------------------------------------------------------
+# Reads
+# ---------------------------------------------------------------------------
+def _account_or_404(platform_account_id: str, *fields: str) -> Account:
+    if len(platform_account_id) > 64 or "\x00" in platform_account_id:
+        raise ApiError(_("No account with this id."), code="account_not_found", status_code=404)
+    account = Account.objects.filter(platform_account_id=platform_account_id).only(
+        "pk", "platform_account_id", *fields
+    ).first()
+    if account is None:
+        raise ApiError(_("No account with this id."), code="account_not_found", status_code=404)
+    return account
+
+
+def _snapshot(platform_account_id: str) -> StatusSnapshot:
+    """Return the account's status from Redis; on a miss, from its row (and cache it)."""
+    snapshot = status_cache_get(platform_account_id)
+    if snapshot is None:
+        account = _account_or_404(
+            platform_account_id, "status", "blocked_features", "status_version"
+        )
+        snapshot = StatusSnapshot.of(account)
+        status_cache_store(snapshot)
+    return snapshot
+
+
+ACCOUNT_ID = OpenApiParameter(
+    "platform_account_id", OpenApiTypes.STR, OpenApiParameter.PATH,
+    description="The host platform's own account id.",
+)
+
+
+class AccountStatusView(ApiView):
+    @extend_schema(
+        operation_id="account_status", parameters=[ACCOUNT_ID],
+        responses={200: s.AccountStatusSerializer, **_errors(401, 403, 404)},
+        summary="An account's status, blocked features and active holds",
+    )
+    def get(self, request, platform_account_id: str) -> Response:
+        snapshot = _snapshot(platform_account_id)
+        holds = Hold.objects.active().filter(
+            account_id=snapshot.account_id
+        ).order_by("placed_at", "pk")
+        return Response({
+            "platform_account_id": snapshot.platform_account_id,
+            "status": snapshot.status,
+            "blocked_features": snapshot.blocked_features,
+            "version": snapshot.version,
+            "holds": s.HoldSerializer(holds, many=True).data,
+        })
+
+
+class MayView(ApiView):
+    """The hot path: one Redis GET (after the key check), no serializer."""
+
+    @extend_schema(
+        operation_id="account_may",
+        parameters=[
+            ACCOUNT_ID,
+            OpenApiParameter("feature", OpenApiTypes.STR, OpenApiParameter.PATH,
+                             enum=sorted(FEATURES)),
+        ],
+        responses={200: s.MaySerializer, **_errors(400, 401, 403, 404)},
+        summary="May the account use this feature right now?",
+    )
+    def get(self, request, platform_account_id: str, feature: str) -> Response:
+        if feature not in FEATURES:
+            raise ApiError(_("Unknown feature."), code="unknown_feature")
+        snapshot = _snapshot(platform_account_id)
+        return Response({
+            "platform_account_id": snapshot.platform_account_id,
+            "feature": feature,
+            "allowed": feature not in snapshot.blocked_features,
+            "status": snapshot.status,
+            "version": snapshot.version,
+        })
+
+
+class AccountEventsView(ApiView):
+    @extend_schema(
+        operation_id="account_events",
+        parameters=[
+            ACCOUNT_ID,
+            OpenApiParameter("after", OpenApiTypes.STR, description="Cursor: an event id."),
+            OpenApiParameter("limit", OpenApiTypes.INT, description="1–200, default 50."),
+        ],
+        responses={200: s.EventPageSerializer, **_errors(400, 401, 403, 404)},
+        summary="The account's events after a cursor, oldest first",
+    )
+    def get(self, request, platform_account_id: str) -> Response:
+        after = _int_param(request, "after", default=0, low=0, high=MAX_BIGINT,
+                           code="invalid_cursor")
+        limit = _int_param(request, "limit", default=EVENT_PAGE_DEFAULT, low=1,
+                           high=EVENT_PAGE_MAX, code="invalid_limit")
+        account = _account_or_404(platform_account_id)
+        events = list(
+            StatusEvent.objects.filter(account=account, pk__gt=after)
+            .exclude(kind__in=StatusEvent.STAFF_ONLY_KINDS)
+            .order_by("pk")[: limit + 1]
+        )
+        page, has_more = events[:limit], len(events) > limit
+        return Response({
+            "results": s.EventSerializer(page, many=True).data,
+            "next_cursor": str(page[-1].pk) if page else (str(after) if after else None),
+            "has_more": has_more,
+        })
+
+
+def _int_param(request, name: str, *, default: int, low: int, high: int, code: str) -> int:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    if not raw.isascii() or not raw.isdigit() or not (low <= int(raw) <= high):
+        raise ApiError(
+            _("“%(name)s” must be a whole number from %(low)s to %(high)s.")
+            % {"name": name, "low": low, "high": high},
+            code=code,
+        )
+    return int(raw)
+
+
+# ---------------------------------------------------------------------------
+# Writes
+# ---------------------------------------------------------------------------
+class AccountHoldsView(ApiView):
+    required_scope = Scope.HOLDS_WRITE
+
+    @extend_schema(
+        operation_id="hold_place",
+        parameters=[
+            ACCOUNT_ID,
+            OpenApiParameter(
+                "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
+                description="1–100 printable ASCII characters. Retrying with the same key "
+                "returns the hold the first request placed (200) instead of a new one (201).",
+            ),
+        ],
+        request=s.HoldPlaceSerializer,
+        responses={201: s.HoldSerializer, 200: s.HoldSerializer, **_errors(400, 401, 403, 404)},
+        summary="Place a hold",
+    )
+    def post(self, request, platform_account_id: str) -> Response:
+        key = request.headers.get("Idempotency-Key")
+        if key is not None and not IDEMPOTENCY_KEY.match(key):
+            raise ApiError(
+                _("The Idempotency-Key must be 1–100 printable ASCII characters."),
+                code="invalid_idempotency_key",
+            )
+        data = _valid(s.HoldPlaceSerializer, request)
+        account = _account_or_404(platform_account_id)
+        now = timezone.now()
+        hold = account_services.hold_place(
+            account=account,
+            acting_user=None,
+            source=Hold.Source.API,
+            request_key=f"{request.auth.pk}:{key}" if key else None,
+            now=now,
+            **{k: data[k] for k in data if k in {"reason", "features", "level", "deadline",
+                                                 "expires_at", "public_message", "internal_note"}},
+        )
+        replayed = hold.placed_at != now
+        response = Response(
+            s.HoldSerializer(hold).data, status=status.HTTP_200_OK if replayed else 201
+        )
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class HoldLiftView(ApiView):
+    required_scope = Scope.HOLDS_WRITE
+
+    @extend_schema(
+        operation_id="hold_lift",
+        request=s.HoldLiftSerializer,
+        responses={200: s.HoldSerializer, **_errors(400, 401, 403, 404)},
+        summary="Lift a hold",
+    )
+    def post(self, request, hold_id: int) -> Response:
+        data = _valid(s.HoldLiftSerializer, request)
+        hold = Hold.objects.filter(pk=hold_id).first() if hold_id <= MAX_BIGINT else None
+        if hold is None:
+            raise ApiError(_("No hold with this id."), code="hold_not_found", status_code=404)
+        hold = account_services.hold_lift(
+            hold=hold, acting_user=None, lift_reason=data["lift_reason"], note=data["note"]
+        )
+        return Response(s.HoldSerializer(hold).data)
+
+
+def _valid(serializer_class, request) -> dict:
+    if not isinstance(request.data, dict):
+        raise ApiError(_("The body must be a JSON object."), code="invalid")
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

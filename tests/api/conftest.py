@@ -1,0 +1,122 @@
+"""Fixtures of the API tests: service clients with keys, a JSON client, a
+real HTTP webhook receiver on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.api import services as api_services
+from accounts.api import signing
+from accounts.api.models import ServiceClient, WebhookEndpoint
+from accounts.cache import _redis
+
+READ = ServiceClient.Scope.STATUS_READ
+WRITE = ServiceClient.Scope.HOLDS_WRITE
+
+
+@pytest.fixture(autouse=True)
+def _empty_status_cache() -> Iterator[None]:
+    """Start every test with an empty status cache.
+
+    The test database is rebuilt and its account versions restart at 0,
+    while Redis would keep entries from an earlier test.
+    """
+    found = _redis()
+    if found is not None:
+        found[0].flushdb()
+    yield
+
+
+@dataclass
+class KeyedClient:
+    """A service client, its full key, and an HTTP client that sends it."""
+
+    client: ServiceClient
+    key: str
+    http: APIClient
+
+
+@pytest.fixture
+def make_client(db) -> Callable[..., KeyedClient]:
+    def make(*scopes: str, name: str = "risk engine", header: str = "bearer") -> KeyedClient:
+        client, key = api_services.service_client_create(
+            name=name, scopes=list(scopes or (READ, WRITE)), acting_user=None
+        )
+        http = APIClient()
+        if header == "bearer":
+            http.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+        else:
+            http.credentials(HTTP_X_API_KEY=key)
+        return KeyedClient(client, key, http)
+
+    return make
+
+
+@pytest.fixture
+def api(make_client) -> APIClient:
+    """An HTTP client with a key holding both scopes."""
+    return make_client(READ, WRITE).http
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver: records what it got and answers with ``next_statuses``."""
+
+    url: str
+    secret: str
+    received: list[dict] = field(default_factory=list)
+    next_statuses: list[int] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def verified(self) -> list[dict]:
+        with self.lock:
+            return [r for r in self.received if r["valid"]]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """Serve a real HTTP receiver on a random port of 127.0.0.1 that checks signatures."""
+    secret = signing.secret_generate()
+    state = Receiver(url="", secret=secret)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's naming)
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            valid = signing.signature_verify(
+                secret, body, self.headers.get(signing.SIGNATURE_HEADER, "")
+            )
+            with state.lock:
+                code = state.next_statuses.pop(0) if state.next_statuses else 200
+                state.received.append({
+                    "valid": valid,
+                    "status": code,
+                    "event_id": self.headers.get(signing.EVENT_ID_HEADER),
+                    "attempt": self.headers.get("X-Portal-Delivery-Attempt"),
+                    "body": json.loads(body) if valid else body,
+                })
+            self.send_response(code if valid else 400)
+            self.end_headers()
+            self.wfile.write(b"ok" if code < 300 else b"receiver failed")
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/portal"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def endpoint(receiver, transactional_db) -> WebhookEndpoint:
+    return WebhookEndpoint.objects.create(name="platform", url=receiver.url, secret=receiver.secret)
