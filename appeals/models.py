@@ -1,0 +1,193 @@
+"""Appeals against holds: the case, its kept thread, and the evidence files.
+
+Only ``appeals.services`` changes an appeal's state or writes messages.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.files.storage import storages
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Hold
+from accounts.reasons import REASON_CHOICES
+
+STATEMENT_MAX_LENGTH = 5000
+MESSAGE_MAX_LENGTH = 5000
+
+
+def private_storage():
+    """Return the private storage: no URL pattern serves it."""
+    return storages["private"]
+
+
+def evidence_path(instance: Attachment, filename: str) -> str:
+    """Store under a random name; the user's file name is kept in a field only."""
+    ext = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
+    return f"appeals/{instance.appeal_id}/{uuid.uuid4().hex}.{ext}"
+
+
+class Appeal(models.Model):
+    """One user's contest of one hold."""
+
+    class State(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        IN_REVIEW = "in_review", _("In review")
+        AWAITING_USER = "awaiting_user", _("Waiting for your answer")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+        CLOSED = "closed", _("Closed")
+
+    class Category(models.TextChoices):
+        WRONG_DECISION = "wrong_decision", _("The decision is wrong")
+        NOT_ME = "not_me", _("It was not me: my account was used by someone else")
+        IDENTITY_CLAIM = "identity_claim", _("The identity is mine (identity claim)")
+        OTHER = "other", _("Something else")
+
+    class Priority(models.IntegerChoices):
+        LOW = 1, _("Low")
+        NORMAL = 2, _("Normal")
+        HIGH = 3, _("High")
+        URGENT = 4, _("Urgent")
+
+    class Decision(models.TextChoices):
+        NONE = "", _("None yet")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+
+    OPEN_STATES = (State.SUBMITTED, State.IN_REVIEW, State.AWAITING_USER)
+
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appeals",
+        verbose_name=_("account"),
+    )
+    hold = models.ForeignKey(
+        Hold, on_delete=models.PROTECT, related_name="appeals", verbose_name=_("contested hold")
+    )
+    # Copied from the hold so queue filters and the expected-wait median are one index.
+    reason = models.CharField(_("reason"), max_length=32, choices=REASON_CHOICES)
+    category = models.CharField(_("category"), max_length=32, choices=Category.choices)
+    statement = models.TextField(_("statement"), max_length=STATEMENT_MAX_LENGTH)
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.SUBMITTED
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority.choices, default=Priority.NORMAL
+    )
+    created_at = models.DateTimeField(_("filed at"), default=timezone.now, editable=False)
+    sla_due_at = models.DateTimeField(_("answer due by"))
+    triaged_at = models.DateTimeField(_("triaged at"), null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="assigned_appeals", verbose_name=_("assignee"),
+    )
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("claimed by"),
+    )
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    awaiting_since = models.DateTimeField(_("waiting for the user since"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True)
+    decision = models.CharField(
+        _("decision"), max_length=16, choices=Decision.choices, blank=True, default=""
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("decided by"),
+    )
+    decision_message = models.TextField(_("decision message"), blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+        ordering = ["sla_due_at", "pk"]
+        permissions = [
+            ("view_evidence", "Can open appeal evidence files"),
+            ("supervise_appeal", "Can take escalated appeals and reassign (supervisor)"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hold"],
+                condition=models.Q(state__in=["submitted", "in_review", "awaiting_user"]),
+                name="appeal_one_open_per_hold",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "sla_due_at"], name="appeal_queue_idx"),
+            models.Index(fields=["reason", "decided_at"], name="appeal_decided_idx"),
+            models.Index(fields=["account", "-created_at"], name="appeal_account_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return _("Appeal #%(pk)s") % {"pk": self.pk}
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES
+
+    def sla_breached(self, now=None) -> bool:
+        return self.is_open and self.sla_due_at <= (now or timezone.now())
+
+
+class Message(models.Model):
+    """One entry of an appeal's thread. Kept forever; internal notes are staff-only."""
+
+    class Author(models.TextChoices):
+        USER = "user", _("You")
+        STAFF = "staff", _("Staff")
+        SYSTEM = "system", _("System")
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    author_role = models.CharField(max_length=8, choices=Author.choices)
+    internal = models.BooleanField(_("internal note"), default=False)
+    body = models.TextField(_("message"), max_length=MESSAGE_MAX_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("appeal message")
+        verbose_name_plural = _("appeal messages")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["appeal", "created_at"], name="appeal_message_idx")]
+        constraints = [
+            models.CheckConstraint(
+                name="appeal_note_is_staff",
+                condition=models.Q(internal=False) | models.Q(author_role="staff"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_author_role_display()} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Attachment(models.Model):
+    """An evidence file, already validated and re-encoded, in private storage."""
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="attachments")
+    message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(storage=private_storage, upload_to=evidence_path, max_length=200)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    original_name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("evidence file")
+        verbose_name_plural = _("evidence files")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")

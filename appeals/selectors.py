@@ -1,0 +1,101 @@
+"""Reads for the owner's pages and the staff queue.
+
+Everything the owner can load goes through ``owner_*`` functions, which
+filter internal notes out at the query, so no template can leak one.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from accounts.models import Account, StatusEvent
+
+from .models import Appeal, Attachment, Message
+
+EXPECTED_WAIT_WINDOW = timedelta(days=7)
+EXPECTED_WAIT_SAMPLE = 2000
+
+
+def owner_appeals(account: Account) -> QuerySet[Appeal]:
+    """The owner's appeals, newest first."""
+    return Appeal.objects.filter(account=account).order_by("-created_at", "-pk")
+
+
+def owner_appeal(account: Account, pk: int) -> Appeal:
+    """The owner's appeal or 404 (the same 404 whether it exists or not)."""
+    return get_object_or_404(Appeal.objects.select_related("hold"), pk=pk, account=account)
+
+
+def owner_messages(appeal: Appeal) -> list[Message]:
+    """The thread as the owner sees it: no internal notes, oldest first."""
+    attachments = Prefetch("attachments", queryset=Attachment.objects.order_by("pk"))
+    return list(appeal.messages.filter(internal=False).select_related("author")
+                .prefetch_related(attachments).order_by("created_at", "pk"))
+
+
+def owner_attachment(account: Account, appeal_pk: int, pk: int) -> Attachment:
+    """An attachment the owner may download, or 404: never one on an internal note."""
+    return get_object_or_404(Attachment.objects.select_related("appeal"), pk=pk,
+                             appeal_id=appeal_pk, appeal__account=account,
+                             message__internal=False)
+
+
+def staff_messages(appeal: Appeal) -> list[Message]:
+    """The whole thread, notes included, for staff."""
+    return list(appeal.messages.select_related("author").prefetch_related("attachments")
+                .order_by("created_at", "pk"))
+
+
+@dataclass
+class Step:
+    label: str
+    at: datetime
+    kind: str
+
+
+def appeal_steps(appeal: Appeal) -> list[Step]:
+    """The appeal's events (filed, in review, asked, replied, decided, …), oldest first."""
+    events = (StatusEvent.objects.filter(account_id=appeal.account_id, data__appeal=appeal.pk,
+                                         kind__startswith="appeal_")
+              .exclude(kind__in=StatusEvent.STAFF_ONLY_KINDS).order_by("at", "pk"))
+    return [Step(label=e.get_kind_display(), at=e.at, kind=e.kind) for e in events]
+
+
+def expected_wait(reason: str, *, now: datetime | None = None) -> timedelta | None:
+    """Median time from filing to decision for ``reason`` over the last 7 days.
+
+    Computed from real decisions: in SQL on PostgreSQL, else over a bounded
+    sample in Python. None when there were no decisions to learn from.
+    """
+    now = now or timezone.now()
+    since = now - EXPECTED_WAIT_WINDOW
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT percentile_cont(0.5) WITHIN GROUP "
+                "(ORDER BY EXTRACT(EPOCH FROM decided_at - created_at)) "
+                f"FROM {Appeal._meta.db_table} "
+                "WHERE reason = %s AND decided_at IS NOT NULL AND decided_at >= %s "
+                "AND decided_at <= %s",
+                [reason, since, now])
+            (seconds,) = cursor.fetchone()
+        return None if seconds is None else timedelta(seconds=float(seconds))
+    pairs = (Appeal.objects.filter(reason=reason, decided_at__gte=since, decided_at__lte=now)
+             .order_by("-decided_at").values_list("created_at", "decided_at")
+             [:EXPECTED_WAIT_SAMPLE])
+    durations = [(decided - created).total_seconds() for created, decided in pairs]
+    return timedelta(seconds=statistics.median(durations)) if durations else None
+
+
+def staff_queue() -> QuerySet[Appeal]:
+    """Open appeals, oldest-due first, urgent first among equals."""
+    return (Appeal.objects.filter(state__in=Appeal.OPEN_STATES)
+            .select_related("account", "assignee", "claimed_by", "hold")
+            .order_by("sla_due_at", "-priority", "pk"))

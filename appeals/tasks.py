@@ -1,0 +1,33 @@
+"""Background work for appeals (queue ``review``). Thin: load, check, call a service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import services
+from .models import Appeal
+
+
+@shared_task(acks_late=True)
+def appeal_triage(appeal_id: int) -> None:
+    """Set priority and assignee of a newly filed appeal; a second run does nothing."""
+    if Appeal.objects.filter(pk=appeal_id, triaged_at__isnull=True).exists():
+        services.appeal_triage(appeal=appeal_id)
+
+
+@shared_task(acks_late=True)
+def appeals_escalate_overdue() -> int:
+    """Beat: escalate open appeals past their SLA to the supervisors."""
+    return services.appeals_escalate_overdue()
+
+
+@shared_task(acks_late=True)
+def appeals_remind_silent() -> int:
+    """Beat: remind owners who have not answered a question for 3 days."""
+    return services.appeals_remind_silent()
+
+
+@shared_task(acks_late=True)
+def appeals_close_abandoned() -> int:
+    """Beat: close appeals left waiting for the owner for 14 days."""
+    return services.appeals_close_abandoned()

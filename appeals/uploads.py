@@ -1,0 +1,138 @@
+"""Validate untrusted evidence files: images and PDF, sniffed from their bytes.
+
+Images are decoded, checked against a pixel budget (the decompression-bomb
+guard is an error, not a warning), and re-encoded from their pixels, which
+drops EXIF/GPS and anything appended to the file. PDFs are kept as sent but
+must start with the PDF magic and must not carry JavaScript or launch actions.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
+
+IMAGE_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"),
+                 "WEBP": ("image/webp", "webp")}
+_EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"#!", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe",
+                     b"PK\x03\x04")
+# Names whose presence makes a PDF active content. Hex escapes (/J#61vaScript)
+# are decoded before the scan so they cannot hide a name.
+_PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA|SubmitForm)\b")
+_PDF_HEX_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+
+
+@dataclass(frozen=True)
+class CleanFile:
+    """A validated file ready to store."""
+
+    name: str
+    content: bytes
+    content_type: str
+    extension: str
+
+
+def sniff(head: bytes) -> str | None:
+    """Return "jpeg", "png", "webp", "pdf" or "executable" from the first bytes."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(_EXECUTABLE_MAGIC):
+        return "executable"
+    return None
+
+
+def evidence_clean(upload: UploadedFile) -> CleanFile:
+    """Return a safe copy of ``upload`` or raise ValidationError with a clear message."""
+    name = (upload.name or "file")[-120:]
+    max_bytes = settings.PORTAL_APPEAL_EVIDENCE_MAX_BYTES
+    if upload.size is not None and upload.size > max_bytes:
+        raise ValidationError(
+            _("“%(name)s” is larger than %(mb)d MB. Send a smaller file.")
+            % {"name": name, "mb": max_bytes // (1024 * 1024)}, code="file_too_large")
+    upload.seek(0)
+    data = upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValidationError(
+            _("“%(name)s” is larger than %(mb)d MB. Send a smaller file.")
+            % {"name": name, "mb": max_bytes // (1024 * 1024)}, code="file_too_large")
+    if not data:
+        raise ValidationError(_("“%(name)s” is empty.") % {"name": name}, code="file_empty")
+    kind = sniff(data[:16])
+    if kind == "executable":
+        raise ValidationError(
+            _("“%(name)s” is a program or archive, not a photo or PDF. It was not accepted.")
+            % {"name": name}, code="file_executable")
+    if kind is None:
+        raise ValidationError(
+            _("“%(name)s” is not a JPEG, PNG or WebP photo or a PDF document.") % {"name": name},
+            code="file_type")
+    if kind == "pdf":
+        return _pdf_clean(name, data)
+    return _image_clean(name, data)
+
+
+def _pdf_clean(name: str, data: bytes) -> CleanFile:
+    if b"%%EOF" not in data[-2048:]:
+        raise ValidationError(
+            _("“%(name)s” is not a complete PDF document.") % {"name": name}, code="pdf_broken")
+    decoded = _PDF_HEX_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), data)
+    if _PDF_ACTIVE.search(decoded):
+        raise ValidationError(
+            _("“%(name)s” contains scripts or embedded programs. Save it as a plain PDF "
+              "(for example print it to PDF) and try again.") % {"name": name},
+            code="pdf_active_content")
+    return CleanFile(name=name, content=data, content_type="application/pdf", extension="pdf")
+
+
+def _image_clean(name: str, data: bytes) -> CleanFile:
+    max_pixels = settings.PORTAL_IMAGE_MAX_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                probe.verify()
+            image = Image.open(io.BytesIO(data))
+            if image.format not in IMAGE_FORMATS:
+                raise ValidationError(
+                    _("“%(name)s” is not a JPEG, PNG or WebP photo or a PDF document.")
+                    % {"name": name}, code="file_type")
+            width, height = image.size
+            if width * height > max_pixels:
+                raise Image.DecompressionBombError("too many pixels")
+            image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError(
+            _("“%(name)s” has too many pixels. Send a smaller photo.") % {"name": name},
+            code="image_too_large") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ValidationError(
+            _("“%(name)s” could not be read as a photo. It may be damaged.") % {"name": name},
+            code="image_broken") from None
+    return _reencode(name, image)
+
+
+def _reencode(name: str, image: Image.Image) -> CleanFile:
+    """Rebuild the pixels into a fresh file: no EXIF, no trailing payload."""
+    content_type, extension = IMAGE_FORMATS[image.format]
+    mode = "RGBA" if image.mode in ("RGBA", "LA", "P") and image.format != "JPEG" else "RGB"
+    pixels = image.convert(mode)
+    clean = Image.new(mode, pixels.size)
+    clean.paste(pixels)
+    out = io.BytesIO()
+    options = {"quality": 90} if image.format in ("JPEG", "WEBP") else {}
+    clean.save(out, format=image.format, **options)
+    return CleanFile(name=name, content=out.getvalue(), content_type=content_type,
+                     extension=extension)
