@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -73,6 +74,7 @@ class Receiver:
     secret: str
     received: list[dict] = field(default_factory=list)
     next_statuses: list[int] = field(default_factory=list)
+    next_delays: list[float] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def verified(self) -> list[dict]:
@@ -88,6 +90,10 @@ def receiver() -> Iterator[Receiver]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 (http.server's naming)
+            with state.lock:
+                delay = state.next_delays.pop(0) if state.next_delays else 0
+            if delay:
+                time.sleep(delay)  # a receiver slower than the sender's timeout
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             valid = signing.signature_verify(
                 secret, body, self.headers.get(signing.SIGNATURE_HEADER, "")
