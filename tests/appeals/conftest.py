@@ -50,3 +50,11 @@ def file_appeal() -> Callable[..., Appeal]:
         return services.appeal_file(account=account, hold=hold, acting_user=account, **kwargs)
 
     return file
+
+
+@pytest.fixture
+def client():
+    """A test client that reads pages in English, so assertions can quote the text."""
+    from django.test import Client
+
+    return Client(HTTP_ACCEPT_LANGUAGE="en")
