@@ -293,6 +293,20 @@ PORTAL_IMAGE_RETENTION_DAYS = env.int("PORTAL_IMAGE_RETENTION_DAYS", default=30)
 PORTAL_LIVENESS_BACKEND = env.str(
     "PORTAL_LIVENESS_BACKEND", default="verification.liveness.StubLivenessBackend"
 )
+# Submissions per account per rolling day (resubmission after a rejection).
+PORTAL_VERIFICATION_SUBMISSIONS_PER_DAY = env.int(
+    "PORTAL_VERIFICATION_SUBMISSIONS_PER_DAY", default=5)
+PORTAL_VERIFICATION_SLA_HOURS = env.int("PORTAL_VERIFICATION_SLA_HOURS", default=24)
+PORTAL_VERIFICATION_URGENT_SLA_HOURS = env.int("PORTAL_VERIFICATION_URGENT_SLA_HOURS", default=4)
+PORTAL_VERIFICATION_CLAIM_TIMEOUT = timedelta(
+    minutes=env.int("PORTAL_VERIFICATION_CLAIM_TIMEOUT_MINUTES", default=30))
+# A request in submitted/checking longer than this has lost its task: the sweeper resends it.
+PORTAL_VERIFICATION_STUCK_AFTER = timedelta(
+    minutes=env.int("PORTAL_VERIFICATION_STUCK_AFTER_MINUTES", default=5))
+CELERY_BEAT_SCHEDULE["verification-requeue-stuck"] = {
+    "task": "verification.tasks.verification_requeue_stuck", "schedule": timedelta(minutes=1)}
+CELERY_BEAT_SCHEDULE["verification-images-purge"] = {
+    "task": "verification.tasks.verification_images_purge", "schedule": timedelta(hours=1)}
 
 # ---------------------------------------------------------------------------
 # Appeals (appeals/)
