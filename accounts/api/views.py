@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -79,6 +80,7 @@ def exception_handler(exc, context):
     return Response(_error("server_error", _("Internal error."), 500), status=500)
 
 
+@csrf_exempt  # else an unknown POST URL gets the CSRF middleware's HTML 403
 def not_found(request, *args, **kwargs) -> JsonResponse:
     """Answer unknown URLs under /api/ with a JSON 404 instead of an HTML page."""
     return JsonResponse(_error("not_found", _("Not found."), 404), status=404)

@@ -94,3 +94,12 @@ def test_unknown_url_under_api_is_json_404(api):
     response = api.get("/api/v1/nothing/here")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_unknown_post_url_under_api_is_json_404_not_csrf_page(make_client):
+    http = APIClient(enforce_csrf_checks=True)
+    http.credentials(HTTP_AUTHORIZATION=f"Bearer {make_client(WRITE).key}")
+    response = http.post("/api/v1/holds/not-a-number/lift", {"lift_reason": "staff"},
+                        format="json")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
