@@ -143,6 +143,8 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "staticfiles"))
+# WhiteNoise serves from here; it warns on every request while it is missing.
+WHITENOISE_USE_FINDERS = True
 # Identity images and evidence live here; no URL pattern serves this folder.
 PRIVATE_MEDIA_ROOT = env.path("PORTAL_PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private"))
 STORAGES = {

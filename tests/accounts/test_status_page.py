@@ -1,0 +1,116 @@
+"""The status page: what the owner sees, and its query budget."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts import services
+from accounts.models import Hold
+
+pytestmark = pytest.mark.django_db
+
+
+def status_html(client, account) -> str:
+    client.force_login(account)
+    response = client.get(reverse("accounts:status"), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_anonymous_visitor_is_sent_to_sign_in(client):
+    response = client.get(reverse("accounts:status"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_active_account_sees_nothing_is_wrong(client, active_user):
+    html = status_html(client, active_user)
+    assert 'data-testid="all-clear"' in html
+    assert 'data-testid="hold-card"' not in html
+
+
+def test_each_active_hold_gets_a_card_with_words_not_codes(client, active_user, place_hold):
+    place_hold(active_user, "realname_missing", deadline=timezone.now() + timedelta(days=5))
+    place_hold(active_user, "content_violation", public_message="Video of 11-20 judged misleading")
+    lifted = place_hold(active_user, "suspicious_signin")
+    services.hold_lift(hold=lifted, acting_user=None, lift_reason=Hold.LiftReason.STAFF)
+    html = status_html(client, active_user)
+    assert html.count('data-testid="hold-card"') == 2
+    assert "Real-name verification missing or incomplete" in html
+    assert "Withdraw your balance" in html and "withdraw</" not in html  # words, not codes
+    assert "If you do not verify by the deadline, the account will be frozen." in html
+    assert "Video of 11-20 judged misleading" in html
+    assert "Suspicious sign-in" not in html.split('data-testid="timeline"')[0]
+
+
+def test_remedy_buttons_follow_the_catalog(client, active_user, place_hold):
+    place_hold(active_user, "password_failures")
+    place_hold(active_user, "legal")
+    html = status_html(client, active_user)
+    assert reverse("password_change") in html  # secure account
+    assert reverse("accounts:help") + "#contact" in html  # legal: contact support only
+    assert "This limit cannot be cleared through the portal." in html
+
+
+def test_internal_note_is_never_shown_to_the_owner(client, active_user, place_hold):
+    place_hold(active_user, "content_violation", internal_note="SECRET-RISK-SCORE-97")
+    assert "SECRET-RISK-SCORE-97" not in status_html(client, active_user)
+
+
+def test_user_text_is_escaped(client, active_user, place_hold):
+    place_hold(active_user, "content_violation", public_message="<script>alert(1)</script>")
+    html = status_html(client, active_user)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_default_language_is_simplified_chinese(client, restricted_user):
+    client.force_login(restricted_user)
+    html = client.get(reverse("accounts:status")).content.decode()
+    assert '<html lang="zh-hans">' in html
+    assert "受限" in html  # "Restricted", from the compiled catalog
+
+
+def test_switching_to_english_is_remembered(client, restricted_user):
+    client.force_login(restricted_user)
+    client.post(reverse("accounts:switch_language"), {"language": "en", "next": "/"})
+    html = client.get(reverse("accounts:status")).content.decode()
+    assert '<html lang="en">' in html and "Restricted" in html
+    restricted_user.refresh_from_db()
+    assert restricted_user.language == "en"
+
+
+def _count_queries(client, account) -> int:
+    client.force_login(account)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("accounts:status"))
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("holds", [1, 50])
+def test_status_page_query_count_is_constant(client, make_account, place_hold, holds):
+    account = make_account()
+    reasons = ["content_violation", "suspicious_signin", "realname_missing", "bulk_activity"]
+    for n in range(holds):
+        place_hold(account, reasons[n % len(reasons)])
+    # session, user, holds, events, unread notices
+    assert _count_queries(client, account) == 5
+
+
+def test_help_page_has_the_self_check_table_without_signing_in(client):
+    html = client.get(reverse("accounts:help"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="self-check"' in html
+    assert 'id="contact"' in html and 'id="pay"' in html
+
+
+def test_opening_notices_marks_them_read(client, active_user, place_hold):
+    services.notice_send(account=active_user, title="Hello", email=False)
+    client.force_login(active_user)
+    assert 'data-testid="bell-count"' in client.get(reverse("accounts:status")).content.decode()
+    assert "Hello" in client.get(reverse("accounts:notices")).content.decode()
+    assert 'data-testid="bell-count"' not in client.get(reverse("accounts:status")).content.decode()
