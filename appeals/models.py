@@ -37,7 +37,7 @@ class Appeal(models.Model):
     class State(models.TextChoices):
         SUBMITTED = "submitted", _("Submitted")
         IN_REVIEW = "in_review", _("In review")
-        AWAITING_USER = "awaiting_user", _("Waiting for your answer")
+        AWAITING_USER = "awaiting_user", _("Waiting for the user")
         ACCEPTED = "accepted", _("Accepted")
         REJECTED = "rejected", _("Rejected")
         CLOSED = "closed", _("Closed")
@@ -140,7 +140,7 @@ class Message(models.Model):
     """One entry of an appeal's thread. Kept forever; internal notes are staff-only."""
 
     class Author(models.TextChoices):
-        USER = "user", _("You")
+        USER = "user", _("User")
         STAFF = "staff", _("Staff")
         SYSTEM = "system", _("System")
 

@@ -3,7 +3,10 @@
 from datetime import timedelta
 
 from django import template
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from appeals.models import Appeal
 
 register = template.Library()
 
@@ -21,3 +24,11 @@ def duration_words(value: timedelta | None) -> str:
         return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
     days = round(hours / 24)
     return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+
+
+@register.filter
+def owner_state(appeal: Appeal) -> str:
+    """The state as the owner reads it: the wait is theirs, so say so."""
+    if appeal.state == Appeal.State.AWAITING_USER:
+        return _("Waiting for your answer")
+    return appeal.get_state_display()
