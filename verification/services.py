@@ -96,6 +96,30 @@ def verification_start(*, acting_user: Account) -> VerificationRequest:
 
 
 @transaction.atomic
+def verification_set_subject(
+    *, request: VerificationRequest, acting_user: Account, subject: str,
+    licence_number: str = "", legal_representative: str = "",
+) -> VerificationRequest:
+    """Store whether an individual or an organization (with its licence) is verified."""
+    request = _require_draft(request, acting_user)
+    if subject not in VerificationRequest.Subject.values:
+        raise ValidationError(_("Choose who is being verified."), code="unknown_subject")
+    if subject == VerificationRequest.Subject.ORGANIZATION:
+        licence_number = documents.validate_licence_number(licence_number)
+        if not legal_representative.strip():
+            raise ValidationError(
+                _("Enter the legal representative's name."), code="representative_missing"
+            )
+    else:
+        licence_number, legal_representative = "", ""
+    request.subject = subject
+    request.licence_number = licence_number
+    request.legal_representative = legal_representative.strip()
+    request.save(update_fields=["subject", "licence_number", "legal_representative"])
+    return request
+
+
+@transaction.atomic
 def verification_set_details(
     *,
     request: VerificationRequest,

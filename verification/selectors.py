@@ -1,0 +1,55 @@
+"""Reads for the verification pages and the staff case page."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from accounts.models import Account
+from accounts.selectors import account_active_holds, account_timeline
+
+from .models import VerificationImage, VerificationRequest
+
+STEPS = ("who", "identity", "front", "back", "liveness", "review")
+
+
+def own_request(account: Account, pk: int) -> VerificationRequest | None:
+    return VerificationRequest.objects.filter(account=account, pk=pk).first()
+
+
+def latest_request(account: Account) -> VerificationRequest | None:
+    return VerificationRequest.objects.filter(account=account).order_by("-created_at", "-pk").first()
+
+
+def next_step(request: VerificationRequest) -> str:
+    """Return the first wizard step not done yet."""
+    kinds = set(request.images.values_list("kind", flat=True))
+    if not request.subject:
+        return "who"
+    if not request.number_encrypted:
+        return "identity"
+    for side in ("front", "back"):
+        if side not in kinds:
+            return side
+    if not request.liveness_challenge or "frame" not in kinds:
+        return "liveness"
+    return "review"
+
+
+def frames(request: VerificationRequest) -> QuerySet[VerificationImage]:
+    return request.images.filter(kind=VerificationImage.Kind.FRAME).order_by("received_at", "pk")
+
+
+def case_page(request: VerificationRequest) -> dict:
+    """What the staff case page shows beside the request itself."""
+    images = list(request.images.order_by("kind", "received_at", "pk"))
+    return {
+        "id_images": [i for i in images if i.kind != VerificationImage.Kind.FRAME],
+        "frames": [i for i in images if i.kind == VerificationImage.Kind.FRAME],
+        "checks": list(request.checks.all()),
+        "holds": account_active_holds(request.account),
+        "timeline": account_timeline(request.account, limit=30),
+        "history": list(
+            VerificationRequest.objects.filter(account=request.account)
+            .exclude(pk=request.pk).order_by("-created_at")[:10]
+        ),
+    }

@@ -1,0 +1,237 @@
+"""The owner's wizard and progress page, and the staff image view.
+
+Every step is saved in the draft request, so a reload (or another phone)
+resumes where the owner left off. Views only parse input and call services.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from . import images, liveness, selectors, services
+from .forms import FramesForm, IdentityForm, PhotoForm, SubjectForm
+from .models import VerificationImage, VerificationRequest
+
+State = VerificationRequest.State
+STEP_TITLES = {
+    "who": _("Who is being verified"),
+    "identity": _("Your document"),
+    "front": _("Front of the document"),
+    "back": _("Back of the document"),
+    "liveness": _("Liveness check"),
+    "review": _("Check and submit"),
+}
+
+
+def _draft_or_redirect(request: HttpRequest, pk: int):
+    vr = selectors.own_request(request.user, pk)
+    if vr is None:
+        raise Http404
+    if vr.state != State.DRAFT:
+        return vr, redirect("verification:progress", vr.pk)
+    return vr, None
+
+
+def _context(vr: VerificationRequest, step: str, **extra) -> dict:
+    index = selectors.STEPS.index(step)
+    return {
+        "vr": vr, "step": step, "step_number": index + 1, "step_count": len(selectors.STEPS),
+        "step_title": STEP_TITLES[step], "steps": selectors.STEPS, **extra,
+    }
+
+
+def _error_into(form, error: ValidationError, field: str | None = None) -> None:
+    form.add_error(field, error)
+
+
+@login_required
+def start(request: HttpRequest) -> HttpResponse:
+    """Intro page; POST opens (or resumes) the draft and goes to its next step."""
+    if request.method == "POST":
+        vr = services.verification_start(acting_user=request.user)
+        if vr.state != State.DRAFT:
+            return redirect("verification:progress", vr.pk)
+        return redirect("verification:step", vr.pk, selectors.next_step(vr))
+    open_request = services.verification_open_request(request.user)
+    if open_request and open_request.state != State.DRAFT:
+        return redirect("verification:progress", open_request.pk)
+    return render(request, "verification/start.html", {
+        "open_request": open_request, "latest": selectors.latest_request(request.user),
+        "left_today": services.submissions_left_today(request.user),
+    })
+
+
+@login_required
+def step(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """One screen of the wizard."""
+    if name not in selectors.STEPS:
+        raise Http404
+    vr, away = _draft_or_redirect(request, pk)
+    if away:
+        return away
+    handler = {"who": _step_who, "identity": _step_identity, "front": _step_photo,
+               "back": _step_photo, "liveness": _step_liveness, "review": _step_review}[name]
+    return handler(request, vr, name)
+
+
+def _next(vr: VerificationRequest, current: str) -> HttpResponse:
+    """Go to the step after ``current`` (or the first one still missing)."""
+    wanted = selectors.next_step(vr)
+    order = selectors.STEPS
+    following = order[min(order.index(current) + 1, len(order) - 1)]
+    target = wanted if order.index(wanted) < order.index(following) else following
+    return redirect("verification:step", vr.pk, target)
+
+
+def _step_who(request, vr, name):
+    initial = {"subject": vr.subject or "individual", "licence_number": vr.licence_number,
+               "legal_representative": vr.legal_representative}
+    form = SubjectForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            vr = services.verification_set_subject(request=vr, acting_user=request.user,
+                                                   **form.cleaned_data)
+            return _next(vr, name)
+        except ValidationError as error:
+            _error_into(form, error)
+    return render(request, "verification/step_form.html", _context(vr, name, form=form))
+
+
+def _step_identity(request, vr, name):
+    initial = {"legal_name": vr.legal_name, "document_type": vr.document_type or "cn_ric"}
+    form = IdentityForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            vr = services.verification_set_details(
+                request=vr, acting_user=request.user, subject=vr.subject,
+                licence_number=vr.licence_number, legal_representative=vr.legal_representative,
+                **form.cleaned_data,
+            )
+            return _next(vr, name)
+        except ValidationError as error:
+            _error_into(form, error, "number" if error.code.startswith(("ric", "number", "under"))
+                        else None)
+    return render(request, "verification/step_form.html", _context(
+        vr, name, form=form, saved_number=vr.number_masked))
+
+
+def _step_photo(request, vr, name):
+    if request.method == "GET" and request.GET.get("keep") and vr.images.filter(kind=name).exists():
+        return _next(vr, name)
+    form = PhotoForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.verification_attach_image(
+                request=vr, acting_user=request.user, kind=name, upload=form.cleaned_data["photo"])
+            return _next(vr, name)
+        except ValidationError as error:
+            _error_into(form, error, "photo")
+    has_photo = vr.images.filter(kind=name).exists()
+    return render(request, "verification/step_photo.html", _context(
+        vr, name, form=form, has_photo=has_photo))
+
+
+def _step_liveness(request, vr, name):
+    backend = liveness.backend()
+    expired = getattr(backend, "is_expired", lambda c: False)(vr.liveness_challenge)
+    if request.method == "POST" and "restart" in request.POST or not vr.liveness_challenge:
+        vr = services.verification_liveness_start(request=vr, acting_user=request.user)
+        if request.method == "POST" and "restart" in request.POST:
+            return redirect("verification:step", vr.pk, name)
+        expired = False
+    form = FramesForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and "frames" in request.FILES and form.is_valid():
+        try:
+            for upload in form.cleaned_data["frames"]:
+                services.verification_liveness_add_frame(
+                    request=vr, acting_user=request.user, upload=upload)
+            return _next(vr, name)
+        except ValidationError as error:
+            _error_into(form, error, "frames")
+    frame_count = selectors.frames(vr).count()
+    return render(request, "verification/step_liveness.html", _context(
+        vr, name, form=form, challenge=vr.liveness_challenge, expired=expired,
+        actions=liveness.action_labels(vr.liveness_challenge), frame_count=frame_count,
+        min_frames=getattr(backend, "MIN_FRAMES", 3), max_frames=getattr(backend, "MAX_FRAMES", 8),
+    ))
+
+
+def _step_review(request, vr, name):
+    missing = services.verification_missing_parts(vr)
+    if request.method == "POST":
+        try:
+            services.verification_submit(request=vr, acting_user=request.user)
+            return redirect("verification:progress", vr.pk)
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+    return render(request, "verification/step_review.html", _context(
+        vr, name, missing=missing, frame_count=selectors.frames(vr).count(),
+        left_today=services.submissions_left_today(request.user),
+    ))
+
+
+@login_required
+@require_POST
+def liveness_frame(request: HttpRequest, pk: int) -> JsonResponse:
+    """Receive one frame captured by the camera script."""
+    vr = selectors.own_request(request.user, pk)
+    if vr is None:
+        raise Http404
+    upload = request.FILES.get("frame")
+    if upload is None:
+        return JsonResponse({"error": _("No frame was received.")}, status=400)
+    try:
+        services.verification_liveness_add_frame(request=vr, acting_user=request.user,
+                                                 upload=upload)
+    except ValidationError as error:
+        return JsonResponse({"error": error.messages[0], "code": error.code}, status=400)
+    return JsonResponse({"frames": selectors.frames(vr).count()})
+
+
+@login_required
+def progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """Where a submitted request stands; refreshes itself until decided."""
+    vr = selectors.own_request(request.user, pk)
+    if vr is None:
+        raise Http404
+    if vr.state == State.DRAFT:
+        return redirect("verification:step", vr.pk, selectors.next_step(vr))
+    failed = [c for c in vr.checks.filter(passed=False) if c.code]
+    return render(request, "verification/progress.html", {
+        "vr": vr, "failed": failed, "left_today": services.submissions_left_today(request.user),
+    })
+
+
+@login_required
+@require_GET
+@never_cache
+def progress_json(request: HttpRequest, pk: int) -> JsonResponse:
+    vr = selectors.own_request(request.user, pk)
+    if vr is None:
+        raise Http404
+    return JsonResponse({"state": vr.state, "decided": vr.is_decided})
+
+
+@permission_required("verification.view_identity_images", raise_exception=True)
+@require_GET
+@never_cache
+def staff_image(request: HttpRequest, image_pk: int) -> HttpResponse:
+    """Serve one identity image to staff, writing an audit event first."""
+    image = get_object_or_404(VerificationImage.objects.select_related("request__account"),
+                              pk=image_pk)
+    if not image.name:
+        raise Http404(_("This image was deleted after the retention period."))
+    services.verification_images_viewed(request=image.request, acting_user=request.user,
+                                        kind=image.kind)
+    response = HttpResponse(images.load(image.name), content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = "inline"
+    return response
