@@ -143,8 +143,10 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "staticfiles"))
-# WhiteNoise serves from here; it warns on every request while it is missing.
+# Serve static files straight from static/ in the embedded run and tests
+# (no collectstatic needed); production.py turns this off.
 WHITENOISE_USE_FINDERS = True
+Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise warns while it is missing
 # Identity images and evidence live here; no URL pattern serves this folder.
 PRIVATE_MEDIA_ROOT = env.path("PORTAL_PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private"))
 STORAGES = {
