@@ -37,10 +37,10 @@ DEMO_ACCOUNTS = (
     DemoAccount("demo-realname", "real-name missing, deadline in 5 days",
                 (DemoHold("realname_missing", deadline_days=5),)),
     DemoAccount("demo-frozen", "frozen for a suspicious sign-in",
-                (DemoHold("suspicious_signin", message="Sign-in from a new device in another province."),)),
+                (DemoHold("suspicious_signin", message="检测到新设备在外省登录。"),)),
     DemoAccount("demo-multi", "several holds at once", (
         DemoHold("realname_missing", deadline_days=3),
-        DemoHold("content_violation", message="A video published on 11-20 was judged misleading."),
+        DemoHold("content_violation", message="你在 11 月 20 日发布的一条视频被判定为误导信息。"),
         DemoHold("password_failures", expiry_hours=12),
     )),
     DemoAccount("demo-banned", "banned for account trading", (DemoHold("severe_violation"),)),

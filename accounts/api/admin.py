@@ -44,8 +44,10 @@ class ServiceClientAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: ServiceClient, form, change: bool) -> None:
         if change:
-            obj.scopes = services._scopes_or_error(form.cleaned_data["scopes"])
-            obj.save(update_fields=["name", "scopes"])
+            services.service_client_update(
+                client=obj, name=obj.name, scopes=form.cleaned_data["scopes"],
+                acting_user=request.user,
+            )
             return
         client, key = services.service_client_create(
             name=obj.name, scopes=form.cleaned_data["scopes"], acting_user=request.user

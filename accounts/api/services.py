@@ -61,9 +61,31 @@ def service_client_revoke(
     changed = ServiceClient.objects.filter(pk=client.pk, revoked_at__isnull=True).update(
         revoked_at=now or timezone.now()
     )
+    _forget_client(client.key_prefix)
     if changed:
         logger.info("Service client %s revoked by %s", client.pk, acting_user)
     return bool(changed)
+
+
+@transaction.atomic
+def service_client_update(
+    *, client: ServiceClient, name: str, scopes: list[str], acting_user: Account | None
+) -> ServiceClient:
+    """Rename the client or change its scopes; applies to the next request."""
+    client = ServiceClient.objects.select_for_update().get(pk=client.pk)
+    client.name, client.scopes = name, _scopes_or_error(scopes)
+    client.save(update_fields=["name", "scopes"])
+    _forget_client(client.key_prefix)
+    return client
+
+
+def _forget_client(prefix: str) -> None:
+    from .auth import client_cache_forget
+
+    # Dropped again after commit: then only a request that read the row before
+    # the commit and stored it after can leave an old entry, for the cache TTL.
+    client_cache_forget(prefix)
+    transaction.on_commit(lambda: client_cache_forget(prefix))
 
 
 # ---------------------------------------------------------------------------

@@ -29,4 +29,6 @@ def event_text(event: StatusEvent) -> str:
             "new": status_label(event.data.get("new", "")),
         }
     reason = CATALOG.get(event.hold.reason) if event.hold_id else None
-    return f"{label}: {reason.title}" if reason else label
+    if reason is None:
+        return label
+    return _("%(what)s: %(reason)s") % {"what": label, "reason": reason.title}
