@@ -124,10 +124,10 @@ class AppealAdmin(admin.ModelAdmin):
             "thread": selectors.staff_messages(appeal),
             "timeline": StatusEvent.objects.filter(account_id=appeal.account_id)
             .select_related("acting_user", "hold")[:30],
-            "claim_live": services._claim_live(appeal, now),
+            "claim_live": services.appeal_claim_live(appeal, now),
             "claimed_by_me": appeal.claimed_by_id == request.user.pk,
             "can_act": request.user.has_perm("appeals.change_appeal"),
-            "needs_supervisor": services._needs_supervisor(appeal.hold),
+            "needs_supervisor": services.hold_needs_supervisor(appeal.hold),
             "show_save": False, "show_save_and_continue": False,
             "show_save_and_add_another": False, "show_delete": False,
         }

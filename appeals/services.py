@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -32,6 +32,7 @@ from .models import MESSAGE_MAX_LENGTH, Appeal, Attachment, Message
 from .uploads import CleanFile
 
 logger = logging.getLogger(__name__)
+STUCK_AFTER = timedelta(minutes=5)
 State = Appeal.State
 Kind = StatusEvent.Kind
 
@@ -264,7 +265,8 @@ def appeal_triage(*, appeal: Appeal, acting_user: Account | None = None,
 # ---------------------------------------------------------------------------
 # Claims: a lock with a timeout
 # ---------------------------------------------------------------------------
-def _claim_live(appeal: Appeal, now: datetime) -> bool:
+def appeal_claim_live(appeal: Appeal, now: datetime) -> bool:
+    """Return whether someone holds a claim on ``appeal`` that has not lapsed."""
     return (appeal.claimed_by_id is not None and appeal.claimed_at is not None
             and appeal.claimed_at + settings.PORTAL_APPEAL_CLAIM_TIMEOUT > now)
 
@@ -277,7 +279,7 @@ def _require_staff(acting_user: Account) -> None:
 
 def _take_claim(appeal: Appeal, acting_user: Account, now: datetime) -> None:
     """Hold the claim for ``acting_user`` or refuse if a colleague holds a live one."""
-    if _claim_live(appeal, now) and appeal.claimed_by_id != acting_user.pk:
+    if appeal_claim_live(appeal, now) and appeal.claimed_by_id != acting_user.pk:
         raise ValidationError(
             _("%(name)s is working on this appeal (claimed at %(at)s). Wait for them to "
               "release it or for the claim to lapse.")
@@ -412,7 +414,8 @@ def appeal_user_reply(
 # ---------------------------------------------------------------------------
 # Decisions
 # ---------------------------------------------------------------------------
-def _needs_supervisor(hold: Hold) -> bool:
+def hold_needs_supervisor(hold: Hold) -> bool:
+    """Return whether lifting ``hold`` needs the supervisor permission (ban, legal)."""
     return hold.level == Level.BANNED or hold.reason == "legal"
 
 
@@ -430,7 +433,7 @@ def appeal_decide(
     appeal = _lock(appeal)
     _require_open(appeal)
     _take_claim(appeal, acting_user, now)
-    if decision == Appeal.Decision.ACCEPTED and _needs_supervisor(appeal.hold) \
+    if decision == Appeal.Decision.ACCEPTED and hold_needs_supervisor(appeal.hold) \
             and not acting_user.has_perm("accounts.lift_protected_hold"):
         raise ValidationError(_("Only a supervisor can accept an appeal against a ban or a "
                                 "legal hold. Escalate it instead."), code="needs_supervisor")
@@ -462,6 +465,8 @@ def appeal_escalate(*, appeal: Appeal, acting_user: Account | None, note: str = 
         _require_staff(acting_user)
     appeal = _lock(appeal)
     _require_open(appeal)
+    if acting_user is not None and not acting_user.has_perm("appeals.supervise_appeal"):
+        _take_claim(appeal, acting_user, now)  # refuses if a colleague holds the case
     if appeal.escalated_at is not None:
         if acting_user is None:
             return appeal  # the beat task already did it: nothing to do
@@ -566,3 +571,11 @@ def appeals_close_abandoned(*, now: datetime | None = None) -> int:
         awaiting_since__lte=now - settings.PORTAL_APPEAL_CLOSE_AFTER).values_list("pk", flat=True)
     return _each(due, lambda pk: appeal_close(
         appeal=pk, acting_user=None, note="no answer from the user", now=now))
+
+
+def appeals_triage_pending(*, now: datetime | None = None) -> int:
+    """Triage appeals whose triage task was lost (e.g. the broker was down)."""
+    now = now or timezone.now()
+    stuck = Appeal.objects.filter(triaged_at__isnull=True, state__in=Appeal.OPEN_STATES,
+                                  created_at__lte=now - STUCK_AFTER).values_list("pk", flat=True)
+    return _each(stuck, lambda pk: appeal_triage(appeal=pk, now=now))

@@ -332,6 +332,8 @@ CELERY_BEAT_SCHEDULE["appeals-remind-silent"] = {
     "task": "appeals.tasks.appeals_remind_silent", "schedule": timedelta(hours=1)}
 CELERY_BEAT_SCHEDULE["appeals-close-abandoned"] = {
     "task": "appeals.tasks.appeals_close_abandoned", "schedule": timedelta(hours=1)}
+CELERY_BEAT_SCHEDULE["appeals-triage-pending"] = {
+    "task": "appeals.tasks.appeals_triage_pending", "schedule": timedelta(minutes=5)}
 
 # ---------------------------------------------------------------------------
 # Integration API (accounts/api/)

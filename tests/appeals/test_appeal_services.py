@@ -244,3 +244,30 @@ def test_escalate_remind_and_close_each_once(restricted_user, officer, superviso
     assert {"appeal_escalated", "appeal_reminded", "appeal_closed"} <= kinds
     # Closed without a decision: the owner can file again at once.
     assert services.appeal_eligibility(hold=appeal.hold, account=restricted_user).allowed
+
+
+def test_escalating_a_colleagues_case_needs_a_supervisor(restricted_user, officer, supervisor,
+                                                         file_appeal):
+    from tests.conftest import _staff
+
+    colleague = _staff("officer2", "appeals officer")
+    appeal = file_appeal(restricted_user.holds.get())
+    services.appeal_claim(appeal=appeal, acting_user=officer)
+    with pytest.raises(ValidationError) as error:
+        services.appeal_escalate(appeal=appeal, acting_user=colleague)
+    assert error.value.code == "claimed_by_other"
+    services.appeal_escalate(appeal=appeal, acting_user=supervisor, note="Needs a second look.")
+    appeal.refresh_from_db()
+    assert appeal.escalated_at and appeal.claimed_by is None
+    note = appeal.messages.get(internal=True)
+    assert "Needs a second look." in note.body
+
+
+def test_pending_triage_sweep_picks_up_lost_tasks(restricted_user, officer, file_appeal):
+    appeal = file_appeal(restricted_user.holds.get())
+    assert services.appeals_triage_pending() == 0  # too fresh: its task may still come
+    later = timezone.now() + timedelta(minutes=6)
+    assert services.appeals_triage_pending(now=later) == 1
+    assert services.appeals_triage_pending(now=later) == 0
+    appeal.refresh_from_db()
+    assert appeal.assignee == officer

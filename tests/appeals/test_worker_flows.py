@@ -4,10 +4,11 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Notice, StatusEvent
+from accounts.models import Hold, Notice, StatusEvent
 from appeals import services
 from appeals.models import Appeal
 from appeals.tasks import appeals_close_abandoned, appeals_escalate_overdue, appeals_remind_silent
@@ -98,3 +99,39 @@ def test_beat_reminds_then_closes_an_unanswered_appeal(celery_worker, restricted
     # filed, asked, reminded, closed: each told to the owner.
     wait_for(lambda: Notice.objects.filter(account=restricted_user, url=detail).count() == 4)
     assert restricted_user.holds.get().is_active  # closing never lifts the hold
+
+
+def test_reject_then_reappeal_after_the_cooldown(celery_worker, settings, restricted_user,
+                                                 officer, file_appeal):
+    hold = restricted_user.holds.get()
+    first = file_appeal(hold)
+    wait_for(lambda: Appeal.objects.get(pk=first.pk).triaged_at)
+    services.appeal_decide(appeal=first, acting_user=officer, decision="rejected",
+                           message="The video copies another channel.")
+    wait_for(lambda: any("copies another channel" in m.body for m in mail.outbox))
+    assert Hold.objects.get(pk=hold.pk).is_active  # rejection keeps the hold
+
+    decided = Appeal.objects.get(pk=first.pk).decided_at
+    with pytest.raises(ValidationError) as error:
+        file_appeal(hold, now=decided + settings.PORTAL_APPEAL_COOLDOWN - timedelta(minutes=1))
+    assert error.value.code == "cooldown"
+    assert Appeal.objects.filter(hold=hold).count() == 1
+
+    second = file_appeal(hold, now=decided + settings.PORTAL_APPEAL_COOLDOWN,
+                         statement="New: the other channel copied me; dates attached.")
+    wait_for(lambda: Appeal.objects.get(pk=second.pk).assignee_id == officer.pk)
+    assert Appeal.objects.get(pk=second.pk).state == "submitted"
+
+
+def test_beat_triages_appeals_whose_task_was_lost(celery_worker, restricted_user, officer,
+                                                  file_appeal):
+    from appeals.tasks import appeals_triage_pending
+
+    appeal = file_appeal(restricted_user.holds.get())
+    wait_for(lambda: Appeal.objects.get(pk=appeal.pk).triaged_at)
+    # Simulate a lost triage message on an appeal filed ten minutes ago.
+    backdate(appeal, triaged_at=None, assignee=None,
+             created_at=timezone.now() - timedelta(minutes=10))
+    appeals_triage_pending.delay()
+    wait_for(lambda: Appeal.objects.get(pk=appeal.pk).triaged_at)
+    assert Appeal.objects.get(pk=appeal.pk).assignee_id == officer.pk
