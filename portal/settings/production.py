@@ -51,3 +51,18 @@ STORAGES["private"] = {  # noqa: F405
     ),
 }
 STORAGES["default"] = STORAGES["private"]  # noqa: F405
+
+# ---------------------------------------------------------------------------
+# Identity data: production must bring its own keys (no demo defaults).
+# ---------------------------------------------------------------------------
+PORTAL_FIELD_ENCRYPTION_KEYS = env.list("PORTAL_FIELD_ENCRYPTION_KEYS")
+PORTAL_IDENTITY_HASH_KEY = env.str("PORTAL_IDENTITY_HASH_KEY")
+if not PORTAL_FIELD_ENCRYPTION_KEYS or not PORTAL_IDENTITY_HASH_KEY:
+    raise ImproperlyConfigured(
+        "PORTAL_FIELD_ENCRYPTION_KEYS and PORTAL_IDENTITY_HASH_KEY must be set in production."
+    )
+
+# Preloading HSTS is a commitment an operator opts into with
+# DJANGO_SECURE_HSTS_PRELOAD=true; until then the reminder is silenced.
+if not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]

@@ -1,0 +1,45 @@
+"""The production settings module passes ``check --deploy`` and refuses demo keys."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_check(**overrides: str) -> subprocess.CompletedProcess:
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "portal.settings.production",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
+        "DJANGO_ALLOWED_HOSTS": "portal.example.com",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/portal",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "CACHE_URL": "redis://127.0.0.1:6379/1",
+        "PORTAL_FIELD_ENCRYPTION_KEYS": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        "PORTAL_IDENTITY_HASH_KEY": secrets.token_urlsafe(32),
+        **overrides,
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_production_settings_pass_check_deploy():
+    result = run_check()
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_refuses_the_embedded_demo_secret_key():
+    result = run_check(DJANGO_SECRET_KEY="insecure-embedded-demo-key-change-me")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_requires_encryption_keys():
+    result = run_check(PORTAL_FIELD_ENCRYPTION_KEYS="")
+    assert result.returncode != 0
+    assert "PORTAL_FIELD_ENCRYPTION_KEYS" in result.stderr
