@@ -81,17 +81,23 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+class MultipleFileField(forms.FileField):
+    """Django's documented recipe for a field taking several files."""
+
+    def clean(self, data, initial=None):
+        if isinstance(data, (list, tuple)):
+            return [super(MultipleFileField, self).clean(d, initial) for d in data]
+        return [super().clean(data, initial)]
+
+
 class FramesForm(forms.Form):
     """The upload fallback of the liveness step: several selfies in a row."""
 
-    frames = forms.FileField(
+    frames = MultipleFileField(
         label=_("Photos of your face"),
         widget=MultipleFileInput(attrs={"accept": "image/*", "capture": "user", "multiple": True}),
         help_text=_("Take three or more photos while doing the actions above."),
     )
-
-    def clean_frames(self):
-        return self.files.getlist("frames")
 
 
 class DecisionForm(forms.Form):

@@ -1,0 +1,134 @@
+"""The wizard, progress page and staff image view through Django's test client."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import StatusEvent
+from verification import services
+from verification.models import VerificationImage, VerificationRequest
+
+from .conftest import ID_NUMBERS, card_jpeg, frame_jpeg, upload
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def owner(make_account, place_hold, client):
+    account = make_account()
+    place_hold(account, "realname_missing")
+    client.force_login(account)
+    return account
+
+
+def _step(pk, name):
+    return reverse("verification:step", args=[pk, name])
+
+
+def test_status_page_offers_the_wizard(owner, client):
+    page = client.get(reverse("accounts:status")).content.decode()
+    assert reverse("verification:start") in page
+
+
+def test_wizard_walks_through_every_step_and_survives_a_reload(owner, client):
+    response = client.post(reverse("verification:start"))
+    vr = VerificationRequest.objects.get(account=owner)
+    assert response.url == _step(vr.pk, "who")
+    page = client.get(_step(vr.pk, "who")).content.decode()
+    assert "1" in page and "6" in page  # progress: step 1 of 6
+    response = client.post(_step(vr.pk, "who"), {"subject": "individual"})
+    assert response.url == _step(vr.pk, "identity")
+    bad = client.post(_step(vr.pk, "identity"), {
+        "legal_name": "张三", "document_type": "cn_ric", "number": "110105194912310021"})
+    assert bad.status_code == 200 and "does not match" in bad.content.decode()
+    response = client.post(_step(vr.pk, "identity"), {
+        "legal_name": "张三", "document_type": "cn_ric", "number": ID_NUMBERS[0]})
+    assert response.url == _step(vr.pk, "front")
+    # A reload (a new visit to the start page) resumes at the first missing step.
+    assert client.post(reverse("verification:start")).url == _step(vr.pk, "front")
+    page = client.get(_step(vr.pk, "front")).content.decode()
+    assert 'capture="environment"' in page and 'accept="image/' in page
+    response = client.post(_step(vr.pk, "front"), {"photo": upload(card_jpeg(11))})
+    assert response.url == _step(vr.pk, "back")
+    bad = client.post(_step(vr.pk, "back"), {"photo": upload(b"<svg></svg>", "x.svg")})
+    assert "Only JPEG, PNG or WebP" in bad.content.decode()
+    client.post(_step(vr.pk, "back"), {"photo": upload(card_jpeg(12))})
+    page = client.get(_step(vr.pk, "liveness")).content.decode()
+    vr.refresh_from_db()
+    assert vr.liveness_challenge["digits"] in page
+    for i in range(3):
+        r = client.post(reverse("verification:liveness_frame", args=[vr.pk]),
+                        {"frame": upload(frame_jpeg(100 + i))})
+        assert r.json()["frames"] == i + 1
+    review = client.get(_step(vr.pk, "review")).content.decode()
+    assert "1101**********002X" in review and ID_NUMBERS[0] not in review
+    response = client.post(_step(vr.pk, "review"))
+    assert response.url == reverse("verification:progress", args=[vr.pk])
+    vr.refresh_from_db()
+    assert vr.state == "submitted"
+    progress = client.get(response.url).content.decode()
+    assert "progress.json" in progress and "<noscript>" in progress
+    assert client.get(reverse("verification:progress_json", args=[vr.pk])).json() == {
+        "state": "submitted", "decided": False}
+    # Steps of a submitted request lead to its progress page.
+    assert client.get(_step(vr.pk, "front")).url == reverse("verification:progress", args=[vr.pk])
+
+
+def test_liveness_upload_fallback_accepts_several_files(owner, client):
+    client.post(reverse("verification:start"))
+    vr = VerificationRequest.objects.get(account=owner)
+    client.get(_step(vr.pk, "liveness"))
+    response = client.post(_step(vr.pk, "liveness"), {
+        "frames": [upload(frame_jpeg(i), f"f{i}.jpg") for i in range(3)]})
+    assert response.status_code == 302
+    assert vr.images.filter(kind="frame").count() == 3
+
+
+def test_another_owner_cannot_see_or_touch_my_request(owner, client, make_request, make_account):
+    other = make_request()
+    assert client.get(reverse("verification:progress", args=[other.pk])).status_code == 404
+    assert client.get(reverse("verification:progress_json", args=[other.pk])).status_code == 404
+    assert client.get(_step(other.pk, "front")).status_code == 404
+    r = client.post(reverse("verification:liveness_frame", args=[other.pk]),
+                    {"frame": upload(frame_jpeg(1))})
+    assert r.status_code == 404
+
+
+def test_identity_images_are_served_only_to_permitted_staff_and_audited(
+    make_request, client, reviewer, officer
+):
+    vr = make_request()
+    image = vr.images.get(kind="front")
+    url = reverse("verification:staff_image", args=[image.pk])
+    client.force_login(vr.account)
+    assert client.get(url).status_code == 403
+    client.force_login(officer)
+    assert client.get(url).status_code == 403
+    assert not StatusEvent.objects.filter(kind="id_images_viewed").exists()
+    client.force_login(reviewer)
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert response.content[:3] == b"\xff\xd8\xff"
+    event = StatusEvent.objects.get(kind="id_images_viewed")
+    assert event.account == vr.account and event.acting_user == reviewer
+    assert event.data["image"] == "front"
+
+
+def test_stored_file_names_are_not_reachable_by_any_url(make_request, client, admin_user):
+    vr = make_request()
+    name = VerificationImage.objects.filter(request=vr).first().name
+    client.force_login(admin_user)
+    for prefix in ("/", "/media/", "/static/", "/private/"):
+        assert client.get(prefix + name).status_code == 404
+
+
+def test_rejected_owner_sees_the_reason_and_can_try_again(in_review, reviewer, client):
+    vr = in_review()
+    services.verification_reject(request=vr, acting_user=reviewer, reason="details_mismatch",
+                                 message="姓名与证件不一致")
+    client.force_login(vr.account)
+    page = client.get(reverse("verification:progress", args=[vr.pk])).content.decode()
+    assert "姓名与证件不一致" in page and reverse("verification:start") in page
+    start = client.get(reverse("verification:start")).content.decode()
+    assert "姓名与证件不一致" in start
