@@ -95,6 +95,7 @@ class AppealAdmin(admin.ModelAdmin):
     ordering = ["sla_due_at", "-priority", "pk"]
     readonly_fields = [f.name for f in Appeal._meta.fields]
     change_form_template = "admin/appeals/appeal/change_form.html"
+    change_list_template = "admin/appeals/appeal/change_list.html"
 
     @admin.display(description=_("past due"), boolean=True)
     def sla_flag(self, obj: Appeal) -> bool:
@@ -105,6 +106,10 @@ class AppealAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # the record of what was said is kept
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"stats": selectors.queue_stats(),
+                                                 **(extra_context or {})})
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -99,3 +99,28 @@ def staff_queue() -> QuerySet[Appeal]:
     return (Appeal.objects.filter(state__in=Appeal.OPEN_STATES)
             .select_related("account", "assignee", "claimed_by", "hold")
             .order_by("sla_due_at", "-priority", "pk"))
+
+
+@dataclass
+class QueueStats:
+    depth: int
+    unassigned: int
+    breached: int
+    oldest_due: datetime | None
+    decided_per_day: list[tuple[object, int]]
+
+
+def queue_stats(*, now: datetime | None = None) -> QueueStats:
+    """The supervisors' dashboard: queue depth, SLA breaches, oldest case, decisions per day."""
+    from django.db.models import Count, Min, Q
+    from django.db.models.functions import TruncDate
+
+    now = now or timezone.now()
+    open_appeals = Appeal.objects.filter(state__in=Appeal.OPEN_STATES)
+    totals = open_appeals.aggregate(
+        depth=Count("pk"), unassigned=Count("pk", filter=Q(assignee__isnull=True)),
+        breached=Count("pk", filter=Q(sla_due_at__lte=now)), oldest_due=Min("sla_due_at"))
+    per_day = (Appeal.objects.filter(decided_at__gte=now - EXPECTED_WAIT_WINDOW)
+               .annotate(day=TruncDate("decided_at")).values("day")
+               .annotate(n=Count("pk")).order_by("day"))
+    return QueueStats(decided_per_day=[(row["day"], row["n"]) for row in per_day], **totals)

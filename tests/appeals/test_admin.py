@@ -110,3 +110,31 @@ def test_owner_cannot_open_the_admin_evidence_url(client, restricted_user, file_
     client.force_login(restricted_user)
     url = reverse("admin:appeals_appeal_evidence", args=[appeal.pk, appeal.attachments.get().pk])
     assert client.get(url).status_code == 302  # admin login, not the file
+
+
+def test_queue_dashboard_counts(officer_client, officer, restricted_user, frozen_user,
+                                file_appeal):
+    from appeals.selectors import queue_stats
+
+    first = file_appeal(restricted_user.holds.get())
+    file_appeal(frozen_user.holds.get())
+    services.appeal_decide(appeal=first, acting_user=officer, decision="rejected", message="No.")
+    later = timezone.now() + timedelta(days=2)
+    stats = queue_stats(now=later)
+    assert (stats.depth, stats.unassigned, stats.breached) == (1, 1, 1)
+    assert sum(n for _day, n in stats.decided_per_day) == 1
+    page = officer_client.get(reverse("admin:appeals_appeal_changelist")).content.decode()
+    assert 'data-testid="queue-stats"' in page
+
+
+def test_owner_pages_use_a_fixed_number_of_queries(client, restricted_user, officer, file_appeal,
+                                                   django_assert_max_num_queries):
+    appeal = file_appeal(restricted_user.holds.get(), files=[clean_image()])
+    for n in range(5):
+        services.appeal_staff_message(appeal=appeal, acting_user=officer, body=f"reply {n}",
+                                      files=[clean_image()])
+    client.force_login(restricted_user)
+    with django_assert_max_num_queries(9):
+        assert client.get(reverse("appeals:detail", args=[appeal.pk])).status_code == 200
+    with django_assert_max_num_queries(8):
+        assert client.get(reverse("appeals:list")).status_code == 200
