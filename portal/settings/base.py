@@ -201,7 +201,7 @@ CONTENT_SECURITY_POLICY = {
 # ---------------------------------------------------------------------------
 # Celery
 # ---------------------------------------------------------------------------
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 CELERY_BROKER_TRANSPORT_OPTIONS = env.json(
     "CELERY_BROKER_TRANSPORT_OPTIONS",
     default={

@@ -34,6 +34,7 @@ class Command(BaseCommand):
         if not options["no_demo"]:
             call_command("demo_load", verbosity=0, stdout=open(os.devnull, "w"))
         children = self._start(options["addr"])
+        time.sleep(4)  # let the children print their start-up lines first
         self._print_banner(options["addr"])
         self._supervise(children)
 
