@@ -63,7 +63,9 @@ class VerificationRequest(models.Model):
         _("document type"), max_length=16, choices=DocumentType.choices, blank=True
     )
     number_encrypted = models.TextField(blank=True, editable=False)
-    number_masked = models.CharField(_("document number"), max_length=32, blank=True, editable=False)
+    number_masked = models.CharField(
+        _("document number"), max_length=32, blank=True, editable=False
+    )
     identity_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     liveness_challenge = models.JSONField(default=dict, blank=True, editable=False)
 
@@ -137,7 +139,9 @@ class VerificationImage(models.Model):
         BACK = "back", _("ID back")
         FRAME = "frame", _("Liveness frame")
 
-    request = models.ForeignKey(VerificationRequest, on_delete=models.CASCADE, related_name="images")
+    request = models.ForeignKey(
+        VerificationRequest, on_delete=models.CASCADE, related_name="images"
+    )
     kind = models.CharField(max_length=8, choices=Kind.choices)
     # Name in storages["private"]; emptied when the retention purge deletes the file.
     # A CharField on purpose, not a FileField: nothing can derive a URL from it.
@@ -158,7 +162,9 @@ class VerificationImage(models.Model):
 class CheckResult(models.Model):
     """The outcome of one automatic check on a request."""
 
-    request = models.ForeignKey(VerificationRequest, on_delete=models.CASCADE, related_name="checks")
+    request = models.ForeignKey(
+        VerificationRequest, on_delete=models.CASCADE, related_name="checks"
+    )
     name = models.CharField(max_length=32)
     passed = models.BooleanField()
     # 0.0 (certainly bad) .. 1.0 (certainly fine).

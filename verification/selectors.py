@@ -17,7 +17,8 @@ def own_request(account: Account, pk: int) -> VerificationRequest | None:
 
 
 def latest_request(account: Account) -> VerificationRequest | None:
-    return VerificationRequest.objects.filter(account=account).order_by("-created_at", "-pk").first()
+    requests = VerificationRequest.objects.filter(account=account)
+    return requests.order_by("-created_at", "-pk").first()
 
 
 def next_step(request: VerificationRequest) -> str:
@@ -43,7 +44,8 @@ def case_page(request: VerificationRequest) -> dict:
     """What the staff case page shows beside the request itself."""
     images = list(request.images.order_by("kind", "received_at", "pk"))
     return {
-        "id_images": [i for i in images if i.kind != VerificationImage.Kind.FRAME],
+        "id_images": sorted((i for i in images if i.kind != VerificationImage.Kind.FRAME),
+                            key=lambda i: i.kind != VerificationImage.Kind.FRONT),
         "frames": [i for i in images if i.kind == VerificationImage.Kind.FRAME],
         "checks": list(request.checks.all()),
         "holds": account_active_holds(request.account),

@@ -445,7 +445,8 @@ def _lock_for_decision(request, acting_user, now) -> VerificationRequest:
     request = _lock(request)
     if request.state != State.IN_REVIEW:
         raise ValidationError(
-            _("This case was already decided (%(state)s).") % {"state": request.get_state_display()},
+            _("This case was already decided (%(state)s).")
+            % {"state": request.get_state_display()},
             code="already_decided",
         )
     _claim_holder_or_error(request, acting_user, now)

@@ -11,7 +11,7 @@ from PIL import Image
 from verification import services
 from verification.models import VerificationImage
 
-from .conftest import card_jpeg, upload
+from .pictures import card_jpeg, upload
 
 
 def _gps_exif() -> bytes:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from datetime import timezone as tz
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 
 from verification.liveness import ACTIONS, Frame, StubLivenessBackend, backend
 
-NOW = datetime(2026, 11, 23, 10, 0, tzinfo=tz.utc)
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
 def _frames(n: int, *, start=NOW + timedelta(seconds=5), same=False, size=(320, 240)):

@@ -15,7 +15,8 @@ from accounts.models import Hold, Notice, StatusEvent
 from verification import crypto, services
 from verification.models import IdentityBinding, VerificationImage, VerificationRequest
 
-from .conftest import ID_NUMBERS, card_jpeg, frame_jpeg, upload
+from .conftest import ID_NUMBERS
+from .pictures import card_jpeg, frame_jpeg, upload
 
 State = VerificationRequest.State
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,8 @@ from accounts.models import StatusEvent
 from verification import services
 from verification.models import VerificationImage, VerificationRequest
 
-from .conftest import ID_NUMBERS, card_jpeg, frame_jpeg, upload
+from .conftest import ID_NUMBERS
+from .pictures import card_jpeg, frame_jpeg, upload
 
 pytestmark = pytest.mark.django_db
 

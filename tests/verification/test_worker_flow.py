@@ -10,7 +10,7 @@ from tests.conftest import wait_for
 from verification import services
 from verification.models import VerificationRequest
 
-from .conftest import card_jpeg
+from .pictures import card_jpeg
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 State = VerificationRequest.State

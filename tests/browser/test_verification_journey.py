@@ -1,0 +1,101 @@
+"""A user with a real-name hold verifies on a phone; a reviewer approves in admin.
+
+Two browser contexts against the live server and a real Celery worker: the
+owner on a phone-sized viewport (generated card photos, the stub liveness
+capture through Chromium's fake camera), the reviewer on a desktop using
+the real admin pages.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import sign_in
+from tests.conftest import PASSWORD
+from tests.verification.pictures import card_jpeg
+
+SHOTS = "/tmp/verification-journey-{}.png"
+NUMBER = "11010519491231002X"
+
+
+def _card(seed: int) -> dict:
+    return {"name": f"card{seed}.jpg", "mimeType": "image/jpeg", "buffer": card_jpeg(seed)}
+
+
+def _staff_sign_in(page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("input[type=submit], button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
+
+
+@pytest.mark.browser
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_owner_verifies_on_a_phone_and_reviewer_approves_in_admin(
+    celery_worker, live_server, phone_page, chromium, make_account, place_hold, reviewer
+):
+    from verification.models import VerificationRequest
+
+    owner = make_account("wang")
+    place_hold(owner, "realname_missing")
+    page = phone_page
+    sign_in(page, live_server, owner.username, PASSWORD)
+    assert page.locator("[data-testid=hold-card]").count() == 1
+
+    page.click("[data-testid=remedy][href='/verification/']")
+    page.click("[data-testid=begin]")
+    page.wait_for_selector("[data-testid=wizard-progress]")
+    page.click("[data-testid=next]")  # individual is preselected
+
+    page.fill("input[name=legal_name]", "王小明")
+    page.select_option("select[name=document_type]", "cn_ric")
+    page.fill("input[name=number]", NUMBER)
+    page.click("[data-testid=next]")
+
+    for seed, side in ((21, "front"), (22, "back")):
+        page.wait_for_url(f"**/step/{side}/")
+        page.set_input_files("input[name=photo]", _card(seed))
+        page.wait_for_selector("[data-testid=preview]:not(.d-none)")
+        if side == "front":
+            page.screenshot(path=SHOTS.format("1-photo"), full_page=True)
+        page.click("[data-testid=next]")
+
+    page.wait_for_url("**/step/liveness/")
+    assert page.locator("[data-testid=digits]").inner_text().strip().isdigit()
+    page.click("[data-testid=capture]")  # Chromium's fake camera answers getUserMedia
+    page.wait_for_url("**/step/review/", timeout=30_000)
+    assert page.locator("[data-testid=masked-number]").inner_text() == "1101**********002X"
+    page.click("[data-testid=submit]")
+    page.wait_for_url("**/verification/*/")
+    # The worker runs the checks; the page follows by itself (polling) into review.
+    page.wait_for_selector("#progress[data-state=in_review]", timeout=30_000)
+    page.screenshot(path=SHOTS.format("2-in-review"), full_page=True)
+    vr = VerificationRequest.objects.get(account=owner)
+    assert vr.images.filter(kind="frame").count() >= 3
+
+    staff = chromium.new_context(viewport={"width": 1280, "height": 900})
+    staff.set_default_timeout(15_000)
+    admin = staff.new_page()
+    _staff_sign_in(admin, live_server, reviewer.username)
+    admin.goto(f"{live_server.url}/admin/verification/verificationrequest/")
+    admin.click(f"a[href$='/verificationrequest/{vr.pk}/change/']")
+    admin.wait_for_selector("[data-testid=checks]")
+    admin.screenshot(path=SHOTS.format("4-admin-case"), full_page=True)
+    assert admin.locator("[data-testid=id-image]").count() == 2
+    admin.click("[data-testid=claim]")
+    admin.wait_for_selector("[data-testid=release]")
+    admin.select_option("select[name=decision]", "approve")
+    admin.fill("textarea[name=message]", "审核通过")
+    admin.click("[data-testid=decide]")
+    admin.wait_for_selector(".messagelist .success")
+    staff.close()
+
+    # The owner's progress page changes to the decision without a manual reload.
+    page.wait_for_selector("#progress[data-state=approved]", timeout=30_000)
+    assert "审核通过" in page.locator("[data-testid=progress]").inner_text()
+    page.screenshot(path=SHOTS.format("3-approved"), full_page=True)
+    page.click("[data-testid=to-status]")
+    page.wait_for_selector("[data-testid=all-clear]")
+    assert page.locator("[data-testid=hold-card]").count() == 0
