@@ -80,7 +80,9 @@ def _place_holds(request: HttpRequest, accounts, form: HoldPlaceForm) -> int:
     for account in accounts:
         try:
             services.hold_place(
-                account=account, acting_user=request.user, source=Hold.Source.STAFF,
+                account=account,
+                acting_user=request.user,
+                source=Hold.Source.STAFF,
                 **form.service_kwargs(),
             )
             placed += 1
@@ -97,9 +99,18 @@ class AccountAdmin(UserAdmin):
     readonly_fields = ["status", "blocked_features", "status_changed_at", "timeline"]
     fieldsets = [
         (None, {"fields": ["username", "password", "platform_account_id", "language"]}),
-        (_("Status (derived from holds)"), {"fields": ["status", "blocked_features", "status_changed_at"]}),
+        (
+            _("Status (derived from holds)"),
+            {"fields": ["status", "blocked_features", "status_changed_at"]},
+        ),
         (_("Personal info"), {"fields": ["first_name", "last_name", "email"]}),
-        (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"], "classes": ["collapse"]}),
+        (
+            _("Permissions"),
+            {
+                "fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"],
+                "classes": ["collapse"],
+            },
+        ),
         (_("Timeline"), {"fields": ["timeline"]}),
     ]
     inlines = [HoldInline]
@@ -112,16 +123,28 @@ class AccountAdmin(UserAdmin):
         return format_html(
             "<ol>{}</ol>",
             format_html_join(
-                "", "<li>{} — {} <small>({})</small></li>",
-                ((e.at.strftime("%Y-%m-%d %H:%M"), e.get_kind_display(), e.acting_user or _("system"))
-                 for e in events),
+                "",
+                "<li>{} — {} <small>({})</small></li>",
+                (
+                    (
+                        e.at.strftime("%Y-%m-%d %H:%M"),
+                        e.get_kind_display(),
+                        e.acting_user or _("system"),
+                    )
+                    for e in events
+                ),
             ),
         )
 
     def get_urls(self):
         urls = super().get_urls()
-        own = [path("<int:object_id>/place-hold/", self.admin_site.admin_view(self.place_hold_view),
-                    name="accounts_account_place_hold")]
+        own = [
+            path(
+                "<int:object_id>/place-hold/",
+                self.admin_site.admin_view(self.place_hold_view),
+                name="accounts_account_place_hold",
+            )
+        ]
         return own + urls
 
     def place_hold_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
@@ -132,12 +155,21 @@ class AccountAdmin(UserAdmin):
         if request.method == "POST" and form.is_valid() and _place_holds(request, [account], form):
             messages.success(request, _("Hold placed."))
             return HttpResponseRedirect(reverse("admin:accounts_account_change", args=[account.pk]))
-        return render(request, "admin/accounts/place_hold.html", {
-            **self.admin_site.each_context(request), "form": form, "accounts": [account],
-            "title": _("Place a hold"), "opts": self.model._meta,
-        })
+        return render(
+            request,
+            "admin/accounts/place_hold.html",
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "accounts": [account],
+                "title": _("Place a hold"),
+                "opts": self.model._meta,
+            },
+        )
 
-    @admin.action(description=_("Place a hold on the selected accounts"), permissions=["place_hold"])
+    @admin.action(
+        description=_("Place a hold on the selected accounts"), permissions=["place_hold"]
+    )
     def place_hold(self, request: HttpRequest, queryset: QuerySet[Account]):
         form = HoldPlaceForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
@@ -145,10 +177,18 @@ class AccountAdmin(UserAdmin):
             if placed:
                 messages.success(request, _("Placed %(n)d holds.") % {"n": placed})
             return None
-        return render(request, "admin/accounts/place_hold.html", {
-            **self.admin_site.each_context(request), "form": form, "accounts": queryset,
-            "action": "place_hold", "title": _("Place a hold"), "opts": self.model._meta,
-        })
+        return render(
+            request,
+            "admin/accounts/place_hold.html",
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "accounts": queryset,
+                "action": "place_hold",
+                "title": _("Place a hold"),
+                "opts": self.model._meta,
+            },
+        )
 
     def has_place_hold_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("accounts.add_hold")
@@ -156,7 +196,16 @@ class AccountAdmin(UserAdmin):
 
 @admin.register(Hold)
 class HoldAdmin(admin.ModelAdmin):
-    list_display = ["account", "reason", "level", "source", "placed_at", "deadline", "expires_at", "lifted_at"]
+    list_display = [
+        "account",
+        "reason",
+        "level",
+        "source",
+        "placed_at",
+        "deadline",
+        "expires_at",
+        "lifted_at",
+    ]
     list_filter = [ActiveHoldFilter, "reason", "level", "source"]
     list_select_related = ["account"]
     search_fields = ["account__username", "account__platform_account_id"]
@@ -172,8 +221,13 @@ class HoldAdmin(admin.ModelAdmin):
         return False  # holds are never deleted
 
     def get_urls(self):
-        own = [path("<int:object_id>/lift/", self.admin_site.admin_view(self.lift_view),
-                    name="accounts_hold_lift")]
+        own = [
+            path(
+                "<int:object_id>/lift/",
+                self.admin_site.admin_view(self.lift_view),
+                name="accounts_hold_lift",
+            )
+        ]
         return own + super().get_urls()
 
     def lift_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
@@ -184,21 +238,38 @@ class HoldAdmin(admin.ModelAdmin):
         form = HoldLiftForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                services.hold_lift(hold=hold, acting_user=request.user, **{
-                    "lift_reason": form.cleaned_data["lift_reason"], "note": form.cleaned_data["note"]})
+                services.hold_lift(
+                    hold=hold,
+                    acting_user=request.user,
+                    **{
+                        "lift_reason": form.cleaned_data["lift_reason"],
+                        "note": form.cleaned_data["note"],
+                    },
+                )
                 messages.success(request, _("Hold lifted."))
             except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
-            return HttpResponseRedirect(reverse("admin:accounts_account_change", args=[hold.account_id]))
-        return render(request, "admin/accounts/lift_hold.html", {
-            **self.admin_site.each_context(request), "form": form, "hold": hold,
-            "title": _("Lift a hold"), "opts": self.model._meta,
-        })
+            return HttpResponseRedirect(
+                reverse("admin:accounts_account_change", args=[hold.account_id])
+            )
+        return render(
+            request,
+            "admin/accounts/lift_hold.html",
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "hold": hold,
+                "title": _("Lift a hold"),
+                "opts": self.model._meta,
+            },
+        )
 
     def has_lift_permission(self, request: HttpRequest, hold: Hold | None = None) -> bool:
         if not request.user.has_perm("accounts.change_hold"):
             return False
-        needs_supervisor = hold is not None and (hold.level == Level.BANNED or hold.reason == "legal")
+        needs_supervisor = hold is not None and (
+            hold.level == Level.BANNED or hold.reason == "legal"
+        )
         return not needs_supervisor or request.user.has_perm("accounts.lift_protected_hold")
 
     @admin.action(description=_("Lift the selected holds (staff decision)"), permissions=["change"])
@@ -206,10 +277,16 @@ class HoldAdmin(admin.ModelAdmin):
         lifted = 0
         for hold in queryset.select_related("account"):
             if not self.has_lift_permission(request, hold):
-                messages.error(request, _("%(hold)s: only a supervisor can lift a ban or a legal hold.") % {"hold": hold})
+                messages.error(
+                    request,
+                    _("%(hold)s: only a supervisor can lift a ban or a legal hold.")
+                    % {"hold": hold},
+                )
                 continue
             try:
-                services.hold_lift(hold=hold, acting_user=request.user, lift_reason=Hold.LiftReason.STAFF)
+                services.hold_lift(
+                    hold=hold, acting_user=request.user, lift_reason=Hold.LiftReason.STAFF
+                )
                 lifted += 1
             except ValidationError as error:
                 messages.error(request, f"{hold}: {' '.join(error.messages)}")

@@ -109,6 +109,15 @@ def status_cache_store(snapshot: StatusSnapshot) -> None:
             logger.exception("Status cache delete failed for %s", key)
 
 
+def status_cache_key(platform_account_id: str) -> str:
+    return KEY_PREFIX + platform_account_id
+
+
+def status_snapshot_decode(raw: bytes | None) -> StatusSnapshot | None:
+    """Decode a raw cache value (for callers that fetch several keys in one round trip)."""
+    return StatusSnapshot(**json.loads(raw)) if raw else None
+
+
 def status_cache_get(platform_account_id: str) -> StatusSnapshot | None:
     """Return the cached snapshot, or None on a miss, without Redis, or on a Redis error."""
     if (found := _redis()) is None:
@@ -126,3 +135,13 @@ def status_cache_get(platform_account_id: str) -> StatusSnapshot | None:
 
 def status_cache_enabled() -> bool:
     return _redis() is not None
+
+
+def redis_client():
+    """Return the process's long-lived Redis client on the cache server, or None.
+
+    Django's cache backend reconnects on every request (it closes its
+    connections when a request finishes); hot paths use this one instead.
+    """
+    found = _redis()
+    return found[0] if found is not None else None

@@ -34,15 +34,27 @@ class DemoAccount:
 
 DEMO_ACCOUNTS = (
     DemoAccount("demo-active", "active, nothing wrong"),
-    DemoAccount("demo-realname", "real-name missing, deadline in 5 days",
-                (DemoHold("realname_missing", deadline_days=5),)),
-    DemoAccount("demo-frozen", "frozen for a suspicious sign-in",
-                (DemoHold("suspicious_signin", message="检测到新设备在外省登录。"),)),
-    DemoAccount("demo-multi", "several holds at once", (
-        DemoHold("realname_missing", deadline_days=3),
-        DemoHold("content_violation", message="你在 11 月 20 日发布的一条视频被判定为误导信息。"),
-        DemoHold("password_failures", expiry_hours=12),
-    )),
+    DemoAccount(
+        "demo-realname",
+        "real-name missing, deadline in 5 days",
+        (DemoHold("realname_missing", deadline_days=5),),
+    ),
+    DemoAccount(
+        "demo-frozen",
+        "frozen for a suspicious sign-in",
+        (DemoHold("suspicious_signin", message="检测到新设备在外省登录。"),),
+    ),
+    DemoAccount(
+        "demo-multi",
+        "several holds at once",
+        (
+            DemoHold("realname_missing", deadline_days=3),
+            DemoHold(
+                "content_violation", message="你在 11 月 20 日发布的一条视频被判定为误导信息。"
+            ),
+            DemoHold("password_failures", expiry_hours=12),
+        ),
+    ),
     DemoAccount("demo-banned", "banned for account trading", (DemoHold("severe_violation"),)),
     DemoAccount("demo-legal", "legal hold", (DemoHold("legal"),)),
 )
@@ -68,13 +80,18 @@ def _demo_account(spec: DemoAccount) -> bool:
     if Account.objects.filter(username=spec.username).exists():
         return False
     account = Account.objects.create_user(
-        spec.username, email=f"{spec.username}@example.invalid", password=DEMO_PASSWORD,
+        spec.username,
+        email=f"{spec.username}@example.invalid",
+        password=DEMO_PASSWORD,
         platform_account_id=f"p-{spec.username}",
     )
     now = timezone.now()
     for hold in spec.holds:
         services.hold_place(
-            account=account, reason=hold.reason, acting_user=None, source=Hold.Source.RISK_ENGINE,
+            account=account,
+            reason=hold.reason,
+            acting_user=None,
+            source=Hold.Source.RISK_ENGINE,
             deadline=now + timedelta(days=hold.deadline_days) if hold.deadline_days else None,
             expires_at=now + timedelta(hours=hold.expiry_hours) if hold.expiry_hours else None,
             public_message=hold.message,
@@ -86,7 +103,10 @@ def _demo_staff(username: str, group: str | None) -> bool:
     if Account.objects.filter(username=username).exists():
         return False
     staff = Account.objects.create_user(
-        username, email=f"{username}@example.invalid", password=STAFF_PASSWORD, is_staff=True,
+        username,
+        email=f"{username}@example.invalid",
+        password=STAFF_PASSWORD,
+        is_staff=True,
         is_superuser=group is None,
     )
     if group:

@@ -38,12 +38,16 @@ class HoldPlaceForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     public_message = forms.CharField(
-        label=_("Message to the user"), widget=forms.Textarea(attrs={"rows": 3}),
-        required=False, max_length=2000,
+        label=_("Message to the user"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
     )
     internal_note = forms.CharField(
-        label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}),
-        required=False, max_length=4000,
+        label=_("Internal note"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=4000,
     )
 
     def service_kwargs(self) -> dict:

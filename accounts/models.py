@@ -245,9 +245,6 @@ class StatusEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} @ {self.at:%Y-%m-%d %H:%M}"
 
-    def get_kind_display(self) -> str:
-        return str(dict(self.Kind.choices).get(self.kind, self.kind))
-
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:
             raise TypeError("Status events are append-only; they cannot be updated.")
@@ -255,6 +252,9 @@ class StatusEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Status events are append-only; they cannot be deleted.")
+
+    def get_kind_display(self) -> str:
+        return str(dict(self.Kind.choices).get(self.kind, self.kind))
 
 
 class Notice(models.Model):

@@ -39,7 +39,9 @@ def event_record(
 ) -> StatusEvent:
     """Append one event to the account's log. The only way events are written."""
     if kind not in Kind.values:
-        raise ValidationError(_("Unknown event kind %(kind)s.") % {"kind": kind}, code="unknown_kind")
+        raise ValidationError(
+            _("Unknown event kind %(kind)s.") % {"kind": kind}, code="unknown_kind"
+        )
     return StatusEvent.objects.create(
         account=account, kind=kind, acting_user=acting_user, hold=hold, data=data or {}
     )
@@ -208,9 +210,7 @@ def hold_lift(
 
 
 @transaction.atomic
-def hold_escalate(
-    *, hold: Hold, acting_user: Account | None, now: datetime | None = None
-) -> Hold:
+def hold_escalate(*, hold: Hold, acting_user: Account | None, now: datetime | None = None) -> Hold:
     """Apply the reason's escalation rule to a hold whose deadline passed."""
     account = _lock_account(hold.account_id)
     hold = Hold.objects.get(pk=hold.pk)
@@ -260,16 +260,19 @@ def holds_escalate_overdue(*, now: datetime | None = None) -> int:
     """Escalate every active hold whose deadline has passed. Return how many."""
     now = now or timezone.now()
     due = Hold.objects.active().filter(escalated_at__isnull=True, deadline__lte=now)
-    return _apply_each(due.values_list("pk", flat=True), lambda h: hold_escalate(
-        hold=h, acting_user=None, now=now))
+    return _apply_each(
+        due.values_list("pk", flat=True), lambda h: hold_escalate(hold=h, acting_user=None, now=now)
+    )
 
 
 def holds_lift_expired(*, now: datetime | None = None) -> int:
     """Lift every active hold whose expiry has passed. Return how many."""
     now = now or timezone.now()
     due = Hold.objects.active().filter(expires_at__lte=now)
-    return _apply_each(due.values_list("pk", flat=True), lambda h: hold_lift(
-        hold=h, acting_user=None, lift_reason=Hold.LiftReason.EXPIRED, now=now))
+    return _apply_each(
+        due.values_list("pk", flat=True),
+        lambda h: hold_lift(hold=h, acting_user=None, lift_reason=Hold.LiftReason.EXPIRED, now=now),
+    )
 
 
 def _apply_each(pks: Iterable[int], action) -> int:

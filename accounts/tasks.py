@@ -30,7 +30,8 @@ def holds_lift_expired() -> int:
 
 
 _HOLD_NOTICE_TITLES = {
-    StatusEvent.Kind.HOLD_PLACED: lambda reason: _("New limit on your account: %(r)s") % {"r": reason},
+    StatusEvent.Kind.HOLD_PLACED: lambda reason: _("New limit on your account: %(r)s")
+    % {"r": reason},
     StatusEvent.Kind.HOLD_LIFTED: lambda reason: _("Limit lifted: %(r)s") % {"r": reason},
     StatusEvent.Kind.HOLD_ESCALATED: lambda reason: _("Deadline passed: %(r)s") % {"r": reason},
 }
@@ -90,4 +91,3 @@ def _status_listeners():
         module, _sep, name = path.rpartition(".")
         listeners.append(getattr(import_module(module), name))
     return listeners
-

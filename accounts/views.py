@@ -51,7 +51,9 @@ def switch_language(request: HttpRequest) -> HttpResponse:
     """Django's set_language, plus remembering the choice for notices and email."""
     response = set_language(request)
     language = request.POST.get("language", "")
-    if request.user.is_authenticated and language in dict(request.user._meta.get_field("language").choices):
+    if request.user.is_authenticated and language in dict(
+        request.user._meta.get_field("language").choices
+    ):
         services.account_set_language(account=request.user, language=language)
     return response
 

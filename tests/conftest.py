@@ -60,7 +60,10 @@ def place_hold() -> Callable[..., Hold]:
 def _staff(username: str, group: str | None) -> Account:
     roles_apply()
     user = Account.objects.create_user(
-        username, password=PASSWORD, email=f"{username}@example.invalid", is_staff=True,
+        username,
+        password=PASSWORD,
+        email=f"{username}@example.invalid",
+        is_staff=True,
         is_superuser=group is None,
     )
     if group:
@@ -132,8 +135,13 @@ def celery_worker(transactional_db) -> Iterator[object]:
 
     app.control.purge()  # nothing left over from an earlier run
     with start_worker(
-        app, pool="solo", concurrency=1, perform_ping_check=False, loglevel="WARNING",
-        shutdown_timeout=30, queues=["checks", "review", "notify"],
+        app,
+        pool="solo",
+        concurrency=1,
+        perform_ping_check=False,
+        loglevel="WARNING",
+        shutdown_timeout=30,
+        queues=["checks", "review", "notify"],
     ) as worker:
         yield worker
     # The worker thread opened its own connections; close them so the test

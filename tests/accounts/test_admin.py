@@ -20,11 +20,17 @@ def test_supervisor_places_a_hold_from_the_account_page(client, supervisor, acti
     assert active_user.status == "restricted"
 
 
-def test_bad_admin_input_shows_the_service_error_and_writes_nothing(client, supervisor, active_user):
+def test_bad_admin_input_shows_the_service_error_and_writes_nothing(
+    client, supervisor, active_user
+):
     client.force_login(supervisor)
     url = reverse("admin:accounts_account_place_hold", args=[active_user.pk])
-    response = client.post(url, {"reason": "content_violation", "deadline": "2030-01-01 10:00"},
-                           HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    response = client.post(
+        url,
+        {"reason": "content_violation", "deadline": "2030-01-01 10:00"},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
     assert "cannot be set" in response.content.decode()
     assert not Hold.objects.filter(account=active_user).exists()
 
@@ -32,10 +38,16 @@ def test_bad_admin_input_shows_the_service_error_and_writes_nothing(client, supe
 def test_bulk_place_action_places_one_hold_per_selected_account(client, supervisor, make_account):
     client.force_login(supervisor)
     accounts = [make_account(), make_account()]
-    response = client.post(reverse("admin:accounts_account_changelist"), {
-        "action": "place_hold", "_selected_action": [a.pk for a in accounts], "apply": "1",
-        "reason": "bulk_activity", "level": "frozen",
-    })
+    response = client.post(
+        reverse("admin:accounts_account_changelist"),
+        {
+            "action": "place_hold",
+            "_selected_action": [a.pk for a in accounts],
+            "apply": "1",
+            "reason": "bulk_activity",
+            "level": "frozen",
+        },
+    )
     assert response.status_code == 302
     assert Hold.objects.filter(account__in=accounts, level="frozen").count() == 2
 
@@ -43,8 +55,10 @@ def test_bulk_place_action_places_one_hold_per_selected_account(client, supervis
 def test_lift_action_lifts_and_records_who(client, supervisor, restricted_user):
     client.force_login(supervisor)
     hold = Hold.objects.get(account=restricted_user)
-    client.post(reverse("admin:accounts_hold_changelist"),
-                {"action": "lift_holds", "_selected_action": [hold.pk]})
+    client.post(
+        reverse("admin:accounts_hold_changelist"),
+        {"action": "lift_holds", "_selected_action": [hold.pk]},
+    )
     hold.refresh_from_db()
     assert hold.lifted_by == supervisor and hold.lift_reason == "staff"
     restricted_user.refresh_from_db()
@@ -54,8 +68,12 @@ def test_lift_action_lifts_and_records_who(client, supervisor, restricted_user):
 def test_appeals_officer_cannot_lift_a_ban(client, officer, banned_user):
     client.force_login(officer)
     hold = Hold.objects.get(account=banned_user)
-    response = client.post(reverse("admin:accounts_hold_lift", args=[hold.pk]),
-                           {"lift_reason": "staff"}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(
+        reverse("admin:accounts_hold_lift", args=[hold.pk]),
+        {"lift_reason": "staff"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert "Only a supervisor" in response.content.decode()
     hold.refresh_from_db()
     assert hold.is_active
@@ -72,20 +90,28 @@ def test_supervisor_can_lift_a_ban(client, supervisor, banned_user):
 def test_events_are_read_only_in_admin(client, admin_user, restricted_user):
     client.force_login(admin_user)
     event = StatusEvent.objects.filter(account=restricted_user).first()
-    change = client.post(reverse("admin:accounts_statusevent_change", args=[event.pk]), {"kind": "x"})
+    change = client.post(
+        reverse("admin:accounts_statusevent_change", args=[event.pk]), {"kind": "x"}
+    )
     assert change.status_code == 403
-    delete = client.post(reverse("admin:accounts_statusevent_delete", args=[event.pk]), {"post": "yes"})
+    delete = client.post(
+        reverse("admin:accounts_statusevent_delete", args=[event.pk]), {"post": "yes"}
+    )
     assert delete.status_code == 403
     assert StatusEvent.objects.get(pk=event.pk).kind == event.kind
 
 
 def test_status_fields_cannot_be_edited_in_admin(client, admin_user, restricted_user):
     client.force_login(admin_user)
-    html = client.get(reverse("admin:accounts_account_change", args=[restricted_user.pk])).content.decode()
+    html = client.get(
+        reverse("admin:accounts_account_change", args=[restricted_user.pk])
+    ).content.decode()
     assert 'name="status"' not in html and 'name="blocked_features"' not in html
 
 
-def test_account_changelist_filters_by_status_and_reason(client, admin_user, restricted_user, frozen_user):
+def test_account_changelist_filters_by_status_and_reason(
+    client, admin_user, restricted_user, frozen_user
+):
     client.force_login(admin_user)
     url = reverse("admin:accounts_account_changelist")
     by_status = client.get(url, {"status__exact": "frozen"}).content.decode()

@@ -32,8 +32,10 @@ def test_beat_escalates_overdue_real_name_hold(celery_worker, make_account, plac
     wait_for(lambda: Hold.objects.get(pk=hold.pk).escalated_at)
     account.refresh_from_db()
     assert account.status == "frozen"
-    wait_for(lambda: Notice.objects.filter(account=account, title__contains="截止").exists()
-             or Notice.objects.filter(account=account, title__icontains="deadline").exists())
+    wait_for(
+        lambda: Notice.objects.filter(account=account, title__contains="截止").exists()
+        or Notice.objects.filter(account=account, title__icontains="deadline").exists()
+    )
 
 
 def test_beat_lifts_expired_hold_and_notifies_by_email(celery_worker, make_account, place_hold):
@@ -54,8 +56,9 @@ def test_beat_leaves_holds_that_are_not_due(celery_worker, make_account, place_h
     account = make_account()
     hold = place_hold(account, "password_failures", expires_at=timezone.now() + timedelta(hours=1))
     holds_lift_expired.delay()
-    marker = place_hold(make_account(), "password_failures",
-                        expires_at=timezone.now() + timedelta(hours=1))
+    marker = place_hold(
+        make_account(), "password_failures", expires_at=timezone.now() + timedelta(hours=1)
+    )
     backdate(marker, expires_at=timezone.now() - timedelta(seconds=1))
     holds_lift_expired.delay()  # runs after the first one on the solo worker
     wait_for(lambda: Hold.objects.get(pk=marker.pk).lifted_at)

@@ -34,10 +34,13 @@ def test_bulk_update_is_refused(event):
         StatusEvent.objects.filter(pk=event.pk).update(kind="hold_lifted")
 
 
-@pytest.mark.parametrize("sql", [
-    "UPDATE accounts_statusevent SET kind = 'x' WHERE id = %s",
-    "DELETE FROM accounts_statusevent WHERE id = %s",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE accounts_statusevent SET kind = 'x' WHERE id = %s",
+        "DELETE FROM accounts_statusevent WHERE id = %s",
+    ],
+)
 def test_database_trigger_refuses_raw_update_and_delete(event, sql):
     with pytest.raises(DatabaseError, match="append-only"):
         with transaction.atomic(), connection.cursor() as cursor:

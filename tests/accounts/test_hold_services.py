@@ -14,7 +14,9 @@ Kind = StatusEvent.Kind
 
 
 def kinds(account: Account) -> list[str]:
-    return list(StatusEvent.objects.filter(account=account).order_by("pk").values_list("kind", flat=True))
+    return list(
+        StatusEvent.objects.filter(account=account).order_by("pk").values_list("kind", flat=True)
+    )
 
 
 def counts() -> tuple[int, int]:
@@ -48,7 +50,10 @@ def test_ban_outranks_every_other_hold(frozen_user):
 
 def test_explicit_features_and_allowed_level_are_kept(active_user):
     hold = services.hold_place(
-        account=active_user, reason="bulk_activity", acting_user=None, level="frozen",
+        account=active_user,
+        reason="bulk_activity",
+        acting_user=None,
+        level="frozen",
         features=["like", "follow", "like"],
     )
     active_user.refresh_from_db()
@@ -63,8 +68,12 @@ def test_a_hold_that_changes_nothing_in_status_logs_no_status_change(restricted_
 
 
 def test_same_request_key_returns_the_same_hold(active_user):
-    first = services.hold_place(account=active_user, reason="legal", acting_user=None, request_key="k1")
-    second = services.hold_place(account=active_user, reason="legal", acting_user=None, request_key="k1")
+    first = services.hold_place(
+        account=active_user, reason="legal", acting_user=None, request_key="k1"
+    )
+    second = services.hold_place(
+        account=active_user, reason="legal", acting_user=None, request_key="k1"
+    )
     assert first.pk == second.pk
     assert Hold.objects.filter(account=active_user).count() == 1
 
@@ -85,9 +94,18 @@ def test_reusing_a_request_key_for_another_request_is_refused(active_user, make_
         ({"reason": "content_violation", "features": ["publish", "teleport"]}, "unknown_feature"),
         ({"reason": "content_violation", "features": []}, "no_features"),
         ({"reason": "content_violation", "level": "banned"}, "level_not_allowed"),
-        ({"reason": "realname_missing", "deadline": timezone.now() - timedelta(minutes=1)}, "deadline_in_past"),
-        ({"reason": "password_failures", "expires_at": timezone.now() - timedelta(seconds=1)}, "expiry_in_past"),
-        ({"reason": "content_violation", "deadline": timezone.now() + timedelta(days=1)}, "deadline_not_applicable"),
+        (
+            {"reason": "realname_missing", "deadline": timezone.now() - timedelta(minutes=1)},
+            "deadline_in_past",
+        ),
+        (
+            {"reason": "password_failures", "expires_at": timezone.now() - timedelta(seconds=1)},
+            "expiry_in_past",
+        ),
+        (
+            {"reason": "content_violation", "deadline": timezone.now() + timedelta(days=1)},
+            "deadline_not_applicable",
+        ),
         ({"reason": "content_violation", "source": "martians"}, "unknown_source"),
     ],
 )
@@ -105,7 +123,9 @@ def test_bad_placement_is_refused_with_a_code_and_writes_nothing(active_user, kw
 # --- lifting -------------------------------------------------------------------
 def test_lifting_last_hold_makes_account_active(restricted_user, supervisor):
     hold = Hold.objects.get(account=restricted_user)
-    services.hold_lift(hold=hold, acting_user=supervisor, lift_reason=Hold.LiftReason.STAFF, note="ok")
+    services.hold_lift(
+        hold=hold, acting_user=supervisor, lift_reason=Hold.LiftReason.STAFF, note="ok"
+    )
     restricted_user.refresh_from_db()
     hold.refresh_from_db()
     assert restricted_user.status == "active" and restricted_user.blocked_features == []
@@ -116,7 +136,9 @@ def test_lifting_last_hold_makes_account_active(restricted_user, supervisor):
 def test_lifting_one_of_two_holds_keeps_the_other_in_force(frozen_user, place_hold):
     extra = place_hold(frozen_user, "content_violation")
     frozen = Hold.objects.get(account=frozen_user, reason="suspicious_signin")
-    services.hold_lift(hold=frozen, acting_user=None, lift_reason=Hold.LiftReason.VERIFICATION_APPROVED)
+    services.hold_lift(
+        hold=frozen, acting_user=None, lift_reason=Hold.LiftReason.VERIFICATION_APPROVED
+    )
     frozen_user.refresh_from_db()
     assert frozen_user.status == "restricted"
     assert frozen_user.blocked_features == extra.blocked_features
@@ -146,7 +168,9 @@ def test_lift_for_remedy_lifts_only_holds_that_remedy_clears(active_user, place_
     place_hold(active_user, "suspicious_signin")
     kept = place_hold(active_user, "content_violation")
     lifted = services.holds_lift_for_remedy(
-        account=active_user, remedy="verify", acting_user=None,
+        account=active_user,
+        remedy="verify",
+        acting_user=None,
         lift_reason=Hold.LiftReason.VERIFICATION_APPROVED,
     )
     assert sorted(h.reason for h in lifted) == ["realname_missing", "suspicious_signin"]
@@ -178,8 +202,14 @@ def test_impossible_escalations_are_refused(active_user, place_hold, setup):
     before = counts()
     with pytest.raises(ValidationError) as error:
         services.hold_escalate(hold=hold, acting_user=None)
-    assert error.value.code == {"lifted": "already_lifted", "escalated": "already_escalated",
-                                "no_rule": "no_escalation"}[setup]
+    assert (
+        error.value.code
+        == {
+            "lifted": "already_lifted",
+            "escalated": "already_escalated",
+            "no_rule": "no_escalation",
+        }[setup]
+    )
     assert counts() == before
 
 

@@ -13,7 +13,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def test_user_with_several_holds_reads_switches_language_and_follows_remedy(live_server, phone_page):
+def test_user_with_several_holds_reads_switches_language_and_follows_remedy(
+    live_server, phone_page
+):
     demo_load()
     page = phone_page
     sign_in(page, live_server, "demo-multi", DEMO_PASSWORD)
