@@ -82,8 +82,9 @@ class AppealFileForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
-    body = forms.CharField(label=_("Your message"), widget=forms.Textarea(attrs={"rows": 4}),
-                           error_messages={"required": _("Write your message: it cannot be empty.")})
+    body = forms.CharField(
+        label=_("Your message"), widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Write your message: it cannot be empty.")})
     evidence = EvidenceField(label=_("Attach files (optional)"))
 
     def clean_body(self) -> str:

@@ -75,24 +75,33 @@ def expected_wait(reason: str, *, now: datetime | None = None) -> timedelta | No
     sample in Python. None when there were no decisions to learn from.
     """
     now = now or timezone.now()
-    since = now - EXPECTED_WAIT_WINDOW
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT percentile_cont(0.5) WITHIN GROUP "
-                "(ORDER BY EXTRACT(EPOCH FROM decided_at - created_at)) "
-                f"FROM {Appeal._meta.db_table} "
-                "WHERE reason = %s AND decided_at IS NOT NULL AND decided_at >= %s "
-                "AND decided_at <= %s",
-                [reason, since, now])
-            (seconds,) = cursor.fetchone()
-        return None if seconds is None else timedelta(seconds=float(seconds))
-    pairs = (Appeal.objects.filter(reason=reason, decided_at__gte=since, decided_at__lte=now)
+        return expected_wait_sql(reason, now=now)
+    return expected_wait_python(reason, now=now)
+
+
+def expected_wait_sql(reason: str, *, now: datetime) -> timedelta | None:
+    """The exact median, computed by PostgreSQL's ``percentile_cont`` over the index."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT percentile_cont(0.5) WITHIN GROUP "
+            "(ORDER BY EXTRACT(EPOCH FROM decided_at - created_at)) "
+            f"FROM {Appeal._meta.db_table} "
+            "WHERE reason = %s AND decided_at IS NOT NULL AND decided_at >= %s "
+            "AND decided_at <= %s",
+            [reason, now - EXPECTED_WAIT_WINDOW, now])
+        (seconds,) = cursor.fetchone()
+    return None if seconds is None else timedelta(seconds=float(seconds))
+
+
+def expected_wait_python(reason: str, *, now: datetime) -> timedelta | None:
+    """The median of the newest decisions (a bounded sample), for databases without it."""
+    pairs = (Appeal.objects.filter(reason=reason, decided_at__gte=now - EXPECTED_WAIT_WINDOW,
+                                   decided_at__lte=now)
              .order_by("-decided_at").values_list("created_at", "decided_at")
              [:EXPECTED_WAIT_SAMPLE])
     durations = [(decided - created).total_seconds() for created, decided in pairs]
     return timedelta(seconds=statistics.median(durations)) if durations else None
-
 
 def staff_queue() -> QuerySet[Appeal]:
     """Open appeals, oldest-due first, urgent first among equals."""

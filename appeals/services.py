@@ -99,7 +99,7 @@ class Eligibility:
 
 
 def appeal_eligibility(*, hold: Hold, account: Account, now: datetime | None = None) -> Eligibility:
-    """Apply the filing rules: owner, active, appealable, one open, one re-appeal after cool-down."""
+    """Apply the filing rules: owner, active, appealable, one open, one re-appeal later."""
     now = now or timezone.now()
     reason = CATALOG[hold.reason]
     if hold.account_id != account.pk:
@@ -156,7 +156,8 @@ def _text_or_error(text: str, *, limit: int, field: str) -> str:
 def _files_or_error(files: Sequence[CleanFile]) -> Sequence[CleanFile]:
     limit = settings.PORTAL_APPEAL_EVIDENCE_MAX_FILES
     if len(files) > limit:
-        raise ValidationError(_("Attach at most %(n)d files.") % {"n": limit}, code="too_many_files")
+        raise ValidationError(_("Attach at most %(n)d files.") % {"n": limit},
+                              code="too_many_files")
     return files
 
 
@@ -223,8 +224,9 @@ def _priority(appeal: Appeal, now: datetime) -> int:
     priority = Appeal.Priority.NORMAL
     if appeal.hold.level == Level.FROZEN or appeal.reason in ("theft_risk", "suspicious_signin"):
         priority = Appeal.Priority.HIGH
+    money_at_stake = "withdraw" in appeal.hold.blocked_features
     if appeal.hold.level == Level.BANNED or (
-            appeal.reason in ("theft_risk", "payment_anomaly") and "withdraw" in appeal.hold.blocked_features):
+            appeal.reason in ("theft_risk", "payment_anomaly") and money_at_stake):
         priority = Appeal.Priority.URGENT
     history = Hold.objects.filter(account_id=appeal.account_id).exclude(pk=appeal.hold_id)
     past_holds = history.count()
@@ -322,8 +324,9 @@ def appeal_release(*, appeal: Appeal, acting_user: Account) -> Appeal:
         return appeal
     if appeal.claimed_by_id != acting_user.pk and not acting_user.has_perm(
             "appeals.supervise_appeal"):
-        raise ValidationError(_("Only the person holding the claim or a supervisor can release it."),
-                              code="not_your_claim")
+        raise ValidationError(
+            _("Only the person holding the claim or a supervisor can release it."),
+            code="not_your_claim")
     appeal.claimed_by, appeal.claimed_at = None, None
     appeal.save(update_fields=["claimed_by", "claimed_at"])
     return appeal

@@ -99,10 +99,10 @@ def attachment_download(request: HttpRequest, appeal_pk: int, pk: int) -> FileRe
 def evidence_response(attachment) -> FileResponse:
     """Stream a stored file with a safe type; PDFs download rather than render."""
     handle = attachment.file.open("rb")
-    as_download = not attachment.is_image
+    extension = attachment.file.name.rsplit(".", 1)[-1]
     response = FileResponse(handle, content_type=attachment.content_type,
-                            as_attachment=as_download,
-                            filename=f"evidence-{attachment.pk}.{attachment.file.name.rsplit('.', 1)[-1]}")
+                            as_attachment=not attachment.is_image,
+                            filename=f"evidence-{attachment.pk}.{extension}")
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

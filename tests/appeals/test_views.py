@@ -207,8 +207,8 @@ def test_empty_reply_is_refused(owner_client, restricted_user, file_appeal):
     assert appeal.messages.count() == 1
 
 
-def test_expected_wait_is_the_median_of_recent_decisions(make_account, place_hold, officer,
-                                                         file_appeal):
+def test_expected_wait_is_the_median_of_recent_decisions(client, make_account, place_hold,
+                                                         officer, file_appeal):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -225,3 +225,12 @@ def test_expected_wait_is_the_median_of_recent_decisions(make_account, place_hol
                            now=now - timedelta(days=10))  # outside the 7-day window
     assert expected_wait("bulk_activity", now=now) == timedelta(hours=3)
     assert expected_wait("identity_bound", now=now) is None
+    # The portable Python path (SQLite in the embedded run) agrees with the SQL one.
+    from appeals.selectors import expected_wait_python
+
+    assert expected_wait_python("bulk_activity", now=now) == timedelta(hours=3)
+    assert expected_wait_python("identity_bound", now=now) is None
+    waiting = file_appeal(place_hold(make_account(), "bulk_activity"))
+    client.force_login(waiting.account)
+    page = client.get(reverse("appeals:detail", args=[waiting.pk])).content.decode()
+    assert "decided in about 3 hours (median of the last 7 days)" in page
