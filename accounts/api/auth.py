@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from django.core.cache import cache
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+import redis
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
-from accounts.cache import status_cache_enabled
+from accounts.cache import redis_client, status_cache_key, status_snapshot_decode
 
 from . import signing
 from .models import ServiceClient
 
+logger = logging.getLogger(__name__)
 CLIENT_CACHE_PREFIX = "portal:apiclient:"
 # Revocation deletes the entry at once; the TTL only bounds the tiny race of a
 # request that read the row just before the revocation committed.
@@ -29,7 +35,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if key is None:
             return None
         prefix = signing.key_prefix(key)
-        client = client_by_prefix(prefix) if prefix else None
+        kwargs = (getattr(request, "parser_context", None) or {}).get("kwargs") or {}
+        client = client_by_prefix(prefix, request, kwargs.get("platform_account_id")) if (
+            prefix) else None
         if client is None or not signing.key_matches(key, client.key_hash):
             raise exceptions.AuthenticationFailed(_("Invalid API key."), code="invalid_key")
         if not client.is_active:
@@ -54,10 +62,36 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return request.META.get("HTTP_X_API_KEY") or None
 
 
-def client_by_prefix(prefix: str) -> ServiceClient | None:
-    """Return the client with this key prefix, from Redis when possible (the hot path)."""
-    use_cache = status_cache_enabled()
-    fields = cache.get(CLIENT_CACHE_PREFIX + prefix) if use_cache else None
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated client of one request (``request.auth``), without a model instance."""
+
+    pk: int
+    key_prefix: str
+    key_hash: str
+    scopes: tuple[str, ...]
+    revoked_at: datetime | None
+    # DRF treats whatever authentication returns as ``request.user``.
+    is_authenticated = True
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+def client_by_prefix(
+    prefix: str, request=None, platform_account_id: str | None = None
+) -> Principal | None:
+    """Return the client with this key prefix, from Redis when possible (the hot path).
+
+    With ``platform_account_id`` the account's cached status is fetched in the
+    same Redis round trip and left on the request for the view
+    (``prefetched_status``); the "may" endpoint then costs one round trip.
+    """
+    fields = _cached_fields(prefix, request, platform_account_id)
     if fields is None:
         fields = ServiceClient.objects.filter(key_prefix=prefix).values(
             "pk", "key_hash", "scopes", "revoked_at"
@@ -65,18 +99,59 @@ def client_by_prefix(prefix: str) -> ServiceClient | None:
         if fields is None:
             return None
         fields["revoked_at"] = fields["revoked_at"] and fields["revoked_at"].isoformat()
-        if use_cache:
-            cache.set(CLIENT_CACHE_PREFIX + prefix, fields, CLIENT_CACHE_TTL_SECONDS)
-    return ServiceClient(
-        pk=fields["pk"], key_prefix=prefix, key_hash=fields["key_hash"], scopes=fields["scopes"],
+        _cache_fields(prefix, fields)
+    return Principal(
+        pk=fields["pk"], key_prefix=prefix, key_hash=fields["key_hash"],
+        scopes=tuple(fields["scopes"]),
         revoked_at=fields["revoked_at"] and parse_datetime(fields["revoked_at"]),
     )
 
 
+def prefetched_status(request, platform_account_id: str):
+    """Return the status snapshot fetched with the key, if it was (else None)."""
+    found = getattr(request, "_portal_status_prefetch", None)
+    if found is not None and found[0] == platform_account_id:
+        return found[1]
+    return None
+
+
+def _cached_fields(prefix: str, request, platform_account_id: str | None) -> dict | None:
+    if (client := redis_client()) is None:
+        return None
+    keys = [CLIENT_CACHE_PREFIX + prefix]
+    if platform_account_id is not None and request is not None:
+        keys.append(status_cache_key(platform_account_id))
+    try:
+        values = client.mget(keys)
+    except redis.RedisError:
+        logger.warning("API client cache read failed; reading the database", exc_info=True)
+        return None
+    if len(keys) == 2 and values[1]:
+        # Stored on the Django request: DRF's Request proxies attribute reads to it.
+        request._request._portal_status_prefetch = (
+            platform_account_id, status_snapshot_decode(values[1]),
+        )
+    return json.loads(values[0]) if values[0] else None
+
+
+def _cache_fields(prefix: str, fields: dict) -> None:
+    if (client := redis_client()) is None:
+        return
+    try:
+        client.set(CLIENT_CACHE_PREFIX + prefix, json.dumps(fields), ex=CLIENT_CACHE_TTL_SECONDS)
+    except redis.RedisError:
+        logger.warning("API client cache store failed", exc_info=True)
+
+
 def client_cache_forget(prefix: str) -> None:
     """Drop the cached client so a revocation or scope change applies to the next request."""
-    if status_cache_enabled():
-        cache.delete(CLIENT_CACHE_PREFIX + prefix)
+    if (client := redis_client()) is None:
+        return
+    try:
+        client.delete(CLIENT_CACHE_PREFIX + prefix)
+    except redis.RedisError:
+        # The entry then lives until its short TTL; log it loudly.
+        logger.exception("API client cache delete failed for %s", prefix)
 
 
 class HasScope(permissions.BasePermission):
@@ -84,7 +159,7 @@ class HasScope(permissions.BasePermission):
 
     def has_permission(self, request, view) -> bool:
         client = request.auth
-        if not isinstance(client, ServiceClient):
+        if not isinstance(client, Principal):
             raise exceptions.NotAuthenticated(
                 _("An API key is required."), code="not_authenticated"
             )

@@ -16,6 +16,9 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -25,7 +28,7 @@ from accounts.models import Account, Hold, StatusEvent
 from accounts.reasons import Feature
 
 from . import serializers as s
-from .auth import ApiKeyAuthentication, HasScope
+from .auth import ApiKeyAuthentication, HasScope, prefetched_status
 from .models import ServiceClient
 
 logger = logging.getLogger(__name__)
@@ -98,9 +101,19 @@ def _errors(*codes: int) -> dict:
     return {code: ERRORS[code] for code in codes}
 
 
+class JsonOnly(DefaultContentNegotiation):
+    """Answer JSON whatever the Accept header says (the API has one format)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class ApiView(APIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasScope]
+    renderer_classes = [JSONRenderer]
+    parser_classes = [JSONParser]
+    content_negotiation_class = JsonOnly
     required_scope: str = Scope.STATUS_READ
 
     def get_exception_handler(self):
@@ -121,9 +134,11 @@ def _account_or_404(platform_account_id: str, *fields: str) -> Account:
     return account
 
 
-def _snapshot(platform_account_id: str) -> StatusSnapshot:
+def _snapshot(request, platform_account_id: str) -> StatusSnapshot:
     """Return the account's status from Redis; on a miss, from its row (and cache it)."""
-    snapshot = status_cache_get(platform_account_id)
+    snapshot = prefetched_status(request, platform_account_id) or status_cache_get(
+        platform_account_id
+    )
     if snapshot is None:
         account = _account_or_404(
             platform_account_id, "status", "blocked_features", "status_version"
@@ -146,7 +161,7 @@ class AccountStatusView(ApiView):
         summary="An account's status, blocked features and active holds",
     )
     def get(self, request, platform_account_id: str) -> Response:
-        snapshot = _snapshot(platform_account_id)
+        snapshot = _snapshot(request, platform_account_id)
         holds = Hold.objects.active().filter(
             account_id=snapshot.account_id
         ).order_by("placed_at", "pk")
@@ -175,7 +190,7 @@ class MayView(ApiView):
     def get(self, request, platform_account_id: str, feature: str) -> Response:
         if feature not in FEATURES:
             raise ApiError(_("Unknown feature."), code="unknown_feature")
-        snapshot = _snapshot(platform_account_id)
+        snapshot = _snapshot(request, platform_account_id)
         return Response({
             "platform_account_id": snapshot.platform_account_id,
             "feature": feature,

@@ -65,6 +65,15 @@ def test_revoked_key_is_401(active_user, make_client):
     assert response.json()["error"]["code"] == "revoked_key"
 
 
+def test_scope_change_applies_to_the_next_request(active_user, make_client):
+    keyed = make_client(READ)
+    assert keyed.http.get(_status_url(active_user)).status_code == 200  # client now cached
+    api_services.service_client_update(
+        client=keyed.client, name="risk engine", scopes=[WRITE], acting_user=None
+    )
+    assert keyed.http.get(_status_url(active_user)).status_code == 403
+
+
 def test_read_only_key_cannot_place_holds(active_user, make_client):
     keyed = make_client(READ)
     response = keyed.http.post(
