@@ -567,13 +567,16 @@ def appeals_remind_silent(*, now: datetime | None = None) -> int:
 
 
 def appeals_close_abandoned(*, now: datetime | None = None) -> int:
-    """Close appeals left waiting for the owner longer than the close period."""
+    """Close appeals left waiting for the owner, and decided ones, after the close period."""
     now = now or timezone.now()
-    due = Appeal.objects.filter(
-        state=State.AWAITING_USER,
-        awaiting_since__lte=now - settings.PORTAL_APPEAL_CLOSE_AFTER).values_list("pk", flat=True)
-    return _each(due, lambda pk: appeal_close(
+    cutoff = now - settings.PORTAL_APPEAL_CLOSE_AFTER
+    silent = Appeal.objects.filter(state=State.AWAITING_USER, awaiting_since__lte=cutoff)
+    decided = Appeal.objects.filter(state__in=[State.ACCEPTED, State.REJECTED],
+                                    decided_at__lte=cutoff)
+    closed = _each(silent.values_list("pk", flat=True), lambda pk: appeal_close(
         appeal=pk, acting_user=None, note="no answer from the user", now=now))
+    return closed + _each(decided.values_list("pk", flat=True), lambda pk: appeal_close(
+        appeal=pk, acting_user=None, note="decided; archived", now=now))
 
 
 def appeals_triage_pending(*, now: datetime | None = None) -> int:

@@ -271,3 +271,20 @@ def test_pending_triage_sweep_picks_up_lost_tasks(restricted_user, officer, file
     assert services.appeals_triage_pending(now=later) == 0
     appeal.refresh_from_db()
     assert appeal.assignee == officer
+
+
+def test_decided_appeals_are_archived_after_the_close_period_without_a_notice(
+        restricted_user, officer, file_appeal):
+    appeal = file_appeal(restricted_user.holds.get())
+    services.appeal_decide(appeal=appeal, acting_user=officer, decision="rejected", message="No.")
+    notices = Notice.objects.filter(account=restricted_user).count()
+    t = timezone.now()
+    assert services.appeals_close_abandoned(now=t + timedelta(days=13)) == 0
+    assert services.appeals_close_abandoned(now=t + timedelta(days=15)) == 1
+    appeal.refresh_from_db()
+    assert (appeal.state, appeal.decision) == ("closed", "rejected")
+    assert Notice.objects.filter(account=restricted_user).count() == notices
+    # The rejection still counts for the re-appeal rule once closed.
+    eligibility = services.appeal_eligibility(hold=appeal.hold, account=restricted_user,
+                                              now=t + timedelta(days=15))
+    assert eligibility.allowed  # past the 7-day cool-down
