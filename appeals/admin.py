@@ -7,6 +7,7 @@ posts to one view that calls a service and reports its ValidationError.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts import services as account_services
-from accounts.models import StatusEvent
+from accounts.models import Account, StatusEvent
 
 from . import selectors, services
 from .forms import StaffActionForm
@@ -82,6 +83,7 @@ _ACTION_DONE = {
     "accept": _("Appeal accepted; the hold was lifted."),
     "reject": _("Appeal rejected; the hold stays."),
     "escalate": _("Appeal escalated to the supervisors."),
+    "assign": _("Appeal reassigned."),
 }
 
 
@@ -133,6 +135,12 @@ class AppealAdmin(admin.ModelAdmin):
             "claimed_by_me": appeal.claimed_by_id == request.user.pk,
             "can_act": request.user.has_perm("appeals.change_appeal"),
             "needs_supervisor": services.hold_needs_supervisor(appeal.hold),
+            "can_reassign": request.user.has_perm("appeals.supervise_appeal"),
+            "staff_choices": Account.objects.filter(
+                is_staff=True, is_active=True,
+                groups__name__in=[settings.PORTAL_APPEAL_OFFICER_GROUP,
+                                  settings.PORTAL_APPEAL_SUPERVISOR_GROUP]).distinct()
+            .order_by("username"),
             "show_save": False, "show_save_and_continue": False,
             "show_save_and_add_another": False, "show_delete": False,
         }
@@ -153,7 +161,7 @@ class AppealAdmin(admin.ModelAdmin):
         action, body = form.cleaned_data["action"], form.cleaned_data["body"]
         files = form.cleaned_data["evidence"]
         try:
-            self._run(request, appeal, action, body, files)
+            self._run(request, appeal, action, body, files, form.cleaned_data["assignee"])
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
@@ -161,7 +169,8 @@ class AppealAdmin(admin.ModelAdmin):
         return back
 
     @staticmethod
-    def _run(request, appeal: Appeal, action: str, body: str, files) -> None:
+    def _run(request, appeal: Appeal, action: str, body: str, files,
+             assignee_id: int | None = None) -> None:
         user = request.user
         if action == "claim":
             services.appeal_claim(appeal=appeal, acting_user=user)
@@ -177,6 +186,11 @@ class AppealAdmin(admin.ModelAdmin):
                                    decision=Appeal.Decision(action + "ed"))
         elif action == "escalate":
             services.appeal_escalate(appeal=appeal, acting_user=user, note=body)
+        elif action == "assign":
+            assignee = Account.objects.filter(pk=assignee_id).first()
+            if assignee is None:
+                raise ValidationError(_("Choose who should take the appeal."), code="no_assignee")
+            services.appeal_assign(appeal=appeal, acting_user=user, assignee=assignee)
 
     def evidence_view(self, request: HttpRequest, object_id: int, pk: int) -> HttpResponse:
         """Serve evidence to staff with the permission, and log that they looked."""

@@ -94,8 +94,10 @@ class ReplyForm(forms.Form):
 class StaffActionForm(forms.Form):
     """The admin page's one form: a text, optional files, and which button was pressed."""
 
-    ACTIONS = ("claim", "release", "reply", "note", "ask", "accept", "reject", "escalate")
+    ACTIONS = ("claim", "release", "reply", "note", "ask", "accept", "reject", "escalate",
+               "assign")
 
     action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS])
     body = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4, "cols": 80}))
     evidence = EvidenceField(label=_("Attach files (optional)"))
+    assignee = forms.IntegerField(required=False)

@@ -332,6 +332,25 @@ def appeal_release(*, appeal: Appeal, acting_user: Account) -> Appeal:
     return appeal
 
 
+@transaction.atomic
+def appeal_assign(*, appeal: Appeal, acting_user: Account, assignee: Account) -> Appeal:
+    """Reassign an open appeal (supervisors); the new assignee must be able to work on it."""
+    if not acting_user.has_perm("appeals.supervise_appeal"):
+        raise ValidationError(_("Only a supervisor can reassign appeals."),
+                              code="permission_denied")
+    able = assignee.is_active and assignee.is_staff and assignee.has_perm("appeals.change_appeal")
+    if not able:
+        raise ValidationError(_("%(name)s cannot work on appeals.") % {"name": assignee},
+                              code="bad_assignee")
+    appeal = _lock(appeal)
+    _require_open(appeal)
+    appeal.assignee, appeal.claimed_by, appeal.claimed_at = assignee, None, None
+    appeal.save(update_fields=["assignee", "claimed_by", "claimed_at"])
+    _message(appeal, author=acting_user, role=Message.Author.STAFF, internal=True,
+             body=_("Reassigned to %(name)s.") % {"name": assignee})
+    return appeal
+
+
 # ---------------------------------------------------------------------------
 # The thread
 # ---------------------------------------------------------------------------

@@ -138,3 +138,23 @@ def test_owner_pages_use_a_fixed_number_of_queries(client, restricted_user, offi
         assert client.get(reverse("appeals:detail", args=[appeal.pk])).status_code == 200
     with django_assert_max_num_queries(8):
         assert client.get(reverse("appeals:list")).status_code == 200
+
+
+def test_only_supervisors_reassign(client, officer, supervisor, restricted_user, file_appeal):
+    from tests.conftest import _staff
+
+    colleague = _staff("officer2", "appeals officer")
+    appeal = file_appeal(restricted_user.holds.get())
+    services.appeal_claim(appeal=appeal, acting_user=officer)
+    client.force_login(officer)
+    response = act(client, appeal, "assign", assignee=colleague.pk)
+    assert "Only a supervisor" in response.content.decode()
+    client.force_login(supervisor)
+    page = client.get(reverse("admin:appeals_appeal_change", args=[appeal.pk])).content.decode()
+    assert 'data-testid="assign-box"' in page
+    response = act(client, appeal, "assign", assignee=colleague.pk)
+    assert "Appeal reassigned." in response.content.decode()
+    appeal.refresh_from_db()
+    assert (appeal.assignee, appeal.claimed_by) == (colleague, None)
+    response = act(client, appeal, "assign", assignee=restricted_user.pk)
+    assert "cannot work on appeals" in response.content.decode()
