@@ -234,3 +234,41 @@ def test_expected_wait_is_the_median_of_recent_decisions(client, make_account, p
     client.force_login(waiting.account)
     page = client.get(reverse("appeals:detail", args=[waiting.pk])).content.decode()
     assert "decided in about 3 hours (median of the last 7 days)" in page
+
+
+def test_attachment_ids_cannot_be_mixed_across_appeals(client, restricted_user, frozen_user,
+                                                       file_appeal):
+    mine = file_appeal(restricted_user.holds.get(), files=[clean_image()])
+    theirs = file_appeal(frozen_user.holds.get(), files=[clean_image()])
+    client.force_login(restricted_user)
+    their_file = theirs.attachments.get()
+    assert client.get(reverse("appeals:attachment", args=[mine.pk, their_file.pk])).status_code == 404
+    assert client.get(reverse("appeals:attachment",
+                              args=[theirs.pk, their_file.pk])).status_code == 404
+
+
+def test_staff_reply_attachments_reach_the_owner_and_pdfs_download(owner_client, restricted_user,
+                                                                    officer, file_appeal):
+    from appeals.uploads import evidence_clean
+
+    appeal = file_appeal(restricted_user.holds.get())
+    pdf = evidence_clean(upload("rules.pdf", PDF_OK, "application/pdf"))
+    services.appeal_staff_message(appeal=appeal, acting_user=officer, body="See the rules.",
+                                  files=[pdf])
+    attachment = appeal.attachments.get()
+    response = owner_client.get(reverse("appeals:attachment", args=[appeal.pk, attachment.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert "sandbox" in response["Content-Security-Policy"]
+    assert b"".join(response.streaming_content) == PDF_OK
+
+
+def test_pages_read_in_chinese_by_default(restricted_user, file_appeal):
+    from django.test import Client
+
+    appeal = file_appeal(restricted_user.holds.get())
+    chinese = Client()  # no Accept-Language: the portal's default language
+    chinese.force_login(restricted_user)
+    page = chinese.get(reverse("appeals:detail", args=[appeal.pk])).content.decode()
+    assert "进展" in page and "消息" in page and "已提交" in page
