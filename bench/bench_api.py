@@ -6,7 +6,7 @@ tool (wrk, with a Lua script adding the API key to every request, the bare
 view included) in alternating rounds A B A B …. Prints requests per second
 and p99 latency of both (median over rounds) and the throughput ratio.
 
-    .venv/bin/python bench/bench_api.py [--rounds 5] [--seconds 5] [--workers 2]
+    .venv/bin/python bench/bench_api.py [--rounds 5] [--seconds 5] [--workers 2×cores+1]
 
 Uses its own database (``portal_bench_api``, dropped and re-created) and Redis
 database 6 (``BENCH_CACHE_URL``) unless told otherwise.
@@ -124,7 +124,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--workers", type=int, default=2)
+    # gunicorn's own recommendation: (2 x cores) + 1.
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args()
     if not shutil.which("wrk"):
