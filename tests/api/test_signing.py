@@ -29,3 +29,16 @@ def test_keys_are_random_and_parse():
     assert signing.key_prefix(full) == prefix
     assert signing.key_matches(full, digest)
     assert signing.key_generate()[0] != full
+
+
+def test_the_verification_example_in_the_docs_accepts_our_signatures():
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text()
+    example = docs.split("### Verifying a webhook (Python)")[1].split("```python")[1]
+    namespace: dict = {}
+    exec(example.split("```")[0], namespace)  # noqa: S102 (our own documentation)
+    body = b'{"id":"1"}'
+    header = signing.signature_header("whsec_doc", body)
+    assert namespace["verify"]("whsec_doc", body, header)
+    assert not namespace["verify"]("whsec_doc", body + b"x", header)
