@@ -59,10 +59,15 @@ def test_appeal_journey(live_server, phone_page, desktop_page, make_account, pla
     appeal = Appeal.objects.get(account=user)
     assert user_page.locator("[data-testid=attachment]").count() == 1
 
-    # Staff asks for more in admin.
+    # Staff finds it in the queue and asks for more in admin.
     staff_sign_in(staff_page, live_server, "officer")
+    staff_page.goto(f"{live_server.url}/admin/appeals/appeal/?open=yes")
+    assert staff_page.locator("[data-testid=queue-stats]").is_visible()
+    staff_page.click(f"#result_list a[href*='/appeal/{appeal.pk}/change/']")
+    staff_page.wait_for_selector("[data-testid=staff-thread]")
+    staff_page.screenshot(path=SHOTS.format("2-queue"), full_page=True)
     staff_act(staff_page, live_server, appeal, "ask", "Please send the original project file.")
-    staff_page.screenshot(path=SHOTS.format("2-admin"), full_page=True)
+    staff_page.screenshot(path=SHOTS.format("2-case"), full_page=True)
 
     # The user sees the bell count, reads the question and answers.
     user_page.goto(f"{live_server.url}/")
