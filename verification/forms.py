@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from . import documents
@@ -106,7 +107,7 @@ class DecisionForm(forms.Form):
     decision = forms.ChoiceField(
         label=_("Decision"),
         choices=[("approve", _("Approve"))] + [
-            (f"reject:{value}", _("Reject: %(label)s") % {"label": label})
+            (f"reject:{value}", format_lazy("{} · {}", _("Reject"), label))
             for value, label in VerificationRequest.Decision.choices
         ],
     )

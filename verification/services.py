@@ -326,7 +326,8 @@ def _route(request_id: int, outcomes: list[checks.Outcome], *, now: datetime) ->
             else VerificationRequest.Decision.PHOTO_UNCLEAR
         )
         shown = [o for o in failed if o.code]
-        message = "\n".join(dict.fromkeys(o.message() for o in shown))
+        with override(request.account.language):  # stored in the owner's language
+            message = "\n".join(dict.fromkeys(o.message() for o in shown))
         _auto_reject(request, reason=reason, message=message, now=now)
     else:
         _to_review(request, failed=failed, now=now)

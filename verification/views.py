@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -21,12 +22,12 @@ from .models import VerificationImage, VerificationRequest
 
 State = VerificationRequest.State
 STEP_TITLES = {
-    "who": _("Who is being verified"),
-    "identity": _("Your document"),
-    "front": _("Front of the document"),
-    "back": _("Back of the document"),
-    "liveness": _("Liveness check"),
-    "review": _("Check and submit"),
+    "who": gettext_lazy("Who is being verified"),
+    "identity": gettext_lazy("Your document"),
+    "front": gettext_lazy("Front of the document"),
+    "back": gettext_lazy("Back of the document"),
+    "liveness": gettext_lazy("Liveness check"),
+    "review": gettext_lazy("Check and submit"),
 }
 
 

@@ -25,7 +25,7 @@ def make_request(make_account) -> Callable[..., VerificationRequest]:
     def make(account=None, *, number: str = ID_NUMBERS[0], seed: int | None = None,
              front: bytes | None = None, back: bytes | None = None, frames: int = 3,
              submit: bool = False, name: str = "张三") -> VerificationRequest:
-        account = account or make_account()
+        account = account or make_account(language="en")
         seed = account.pk * 10 if seed is None else seed
         request = services.verification_start(acting_user=account)
         services.verification_set_details(
@@ -63,6 +63,16 @@ def in_review(make_request) -> Callable[..., VerificationRequest]:
         return request
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _english(client, settings):
+    """Speak English in these tests (the portal's default is Simplified Chinese)."""
+    from django.utils import translation
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -42,7 +42,7 @@ def test_queue_lists_oldest_due_first_and_filters(in_review, reviewer, client):
 
 def test_case_page_shows_images_checks_holds_and_timeline(in_review, make_account, place_hold,
                                                           reviewer, client):
-    account = make_account()
+    account = make_account(language="en")
     place_hold(account, "realname_missing")
     vr = in_review(account)
     _login(client, reviewer)
@@ -61,7 +61,6 @@ def test_claim_blocks_a_second_reviewer_in_admin(in_review, reviewer, supervisor
     client.post(reverse("admin:verification_verificationrequest_claim", args=[vr.pk]))
     vr.refresh_from_db()
     assert vr.claimed_by == reviewer
-    client.logout()
     _login(client, supervisor)
     page = client.get(_change(vr.pk)).content.decode()
     assert "claimed-by-other" in page and "data-testid=\"decide\"" not in page
@@ -74,7 +73,7 @@ def test_claim_blocks_a_second_reviewer_in_admin(in_review, reviewer, supervisor
 
 def test_reviewer_approves_from_admin_and_holds_are_lifted(in_review, make_account, place_hold,
                                                            reviewer, client):
-    account = make_account()
+    account = make_account(language="en")
     place_hold(account, "realname_missing")
     vr = in_review(account)
     _login(client, reviewer)

@@ -55,7 +55,7 @@ def test_bad_upload_is_refused_with_a_clear_error_and_nothing_is_stored(
     case, settings, make_account, _private_media
 ):
     data, name, code = _corpus(settings)[case]
-    account = make_account()
+    account = make_account(language="en")
     request = services.verification_start(acting_user=account)
     with pytest.raises(ValidationError) as info:
         services.verification_attach_image(
@@ -70,7 +70,7 @@ def test_bad_upload_is_refused_with_a_clear_error_and_nothing_is_stored(
 def test_jpeg_with_gps_is_stored_without_any_exif(make_account, _private_media):
     data = card_jpeg(4, exif=_gps_exif())
     assert Image.open(io.BytesIO(data)).getexif().get_ifd(0x8825)  # the corpus file has GPS
-    account = make_account()
+    account = make_account(language="en")
     request = services.verification_start(acting_user=account)
     image = services.verification_attach_image(
         request=request, acting_user=account, kind="front", upload=upload(data))
@@ -84,7 +84,7 @@ def test_jpeg_with_gps_is_stored_without_any_exif(make_account, _private_media):
 
 @pytest.mark.django_db
 def test_gif_html_polyglot_named_jpg_is_refused_by_its_content(make_account):
-    account = make_account()
+    account = make_account(language="en")
     request = services.verification_start(acting_user=account)
     with pytest.raises(ValidationError) as info:
         services.verification_attach_image(
@@ -95,7 +95,7 @@ def test_gif_html_polyglot_named_jpg_is_refused_by_its_content(make_account):
 
 @pytest.mark.django_db
 def test_png_and_webp_are_accepted_and_re_encoded_as_jpeg(make_account, _private_media):
-    account = make_account()
+    account = make_account(language="en")
     request = services.verification_start(acting_user=account)
     for kind, fmt in (("front", "PNG"), ("back", "WEBP")):
         out = io.BytesIO()

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Hold, Notice, StatusEvent
 from verification import crypto, services
@@ -31,7 +31,7 @@ def test_details_are_stored_encrypted_masked_and_hashed(make_request):
 
 
 def test_under_age_number_is_refused_at_the_details_step(make_account):
-    account = make_account()
+    account = make_account(language="en")
     request = services.verification_start(acting_user=account)
     young = "110101" + f"{timezone.localdate().year - 10}0101" + "001"
     from stdnum.cn import ric
@@ -47,7 +47,7 @@ def test_under_age_number_is_refused_at_the_details_step(make_account):
 
 
 def test_organization_needs_a_valid_licence_code_and_representative(make_account):
-    account = make_account()
+    account = make_account(language="en")
     request = services.verification_start(acting_user=account)
     kwargs = dict(request=request, acting_user=account, subject="organization",
                   legal_name="某某科技有限公司", document_type="cn_ric", number=ID_NUMBERS[0])
@@ -62,13 +62,13 @@ def test_organization_needs_a_valid_licence_code_and_representative(make_account
 
 
 def test_start_returns_the_same_draft_until_it_is_decided(make_account):
-    account = make_account()
+    account = make_account(language="en")
     first = services.verification_start(acting_user=account)
     assert services.verification_start(acting_user=account) == first
 
 
 def test_incomplete_draft_cannot_be_submitted(make_account):
-    account = make_account()
+    account = make_account(language="en")
     request = services.verification_start(acting_user=account)
     with pytest.raises(ValidationError) as info:
         services.verification_submit(request=request, acting_user=account)
@@ -79,7 +79,7 @@ def test_incomplete_draft_cannot_be_submitted(make_account):
 def test_someone_else_cannot_touch_a_draft(make_request, make_account):
     request = make_request()
     with pytest.raises(ValidationError) as info:
-        services.verification_submit(request=request, acting_user=make_account())
+        services.verification_submit(request=request, acting_user=make_account(language="en"))
     assert info.value.code == "not_owner"
 
 
@@ -128,7 +128,7 @@ def test_glare_and_wrong_proportions_are_named(make_request):
 
 
 def test_identical_liveness_frames_are_auto_rejected(make_account):
-    account = make_account()
+    account = make_account(language="en")
     request = services.verification_start(acting_user=account)
     services.verification_set_details(request=request, acting_user=account, subject="individual",
                                       legal_name="李四", document_type="passport",
@@ -150,7 +150,7 @@ def test_identical_liveness_frames_are_auto_rejected(make_account):
 
 
 def test_expired_challenge_refuses_frames(make_request, make_account):
-    account = make_account()
+    account = make_account(language="en")
     request = services.verification_start(acting_user=account)
     services.verification_liveness_start(request=request, acting_user=account,
                                          now=timezone.now() - timedelta(minutes=10))
@@ -182,7 +182,7 @@ def test_identity_bound_elsewhere_is_auto_rejected_and_offers_appeal(in_review, 
 
 def test_approval_binds_identity_lifts_verify_holds_and_notifies(in_review, make_account,
                                                                  place_hold, reviewer):
-    account = make_account()
+    account = make_account(language="en")
     place_hold(account, "realname_missing")
     place_hold(account, "content_violation")
     request = in_review(account)
@@ -214,7 +214,7 @@ def test_rejection_with_reason_lets_the_owner_start_again(in_review, reviewer):
 
 def test_resubmission_is_rate_limited(make_request, make_account, settings):
     settings.PORTAL_VERIFICATION_SUBMISSIONS_PER_DAY = 1
-    account = make_account()
+    account = make_account(language="en")
     first = make_request(account, submit=True)
     services.verification_run_checks(request_id=first.pk)
     VerificationRequest.objects.filter(pk=first.pk).update(state=State.REJECTED)
@@ -295,7 +295,8 @@ def _race(*actions):
     def run(action):
         try:
             barrier.wait()
-            results.append(action())
+            with translation.override("en"):
+                results.append(action())
         except ValidationError as error:
             errors.append(error)
         finally:
@@ -347,7 +348,7 @@ def test_same_number_for_two_accounts_at_once_binds_exactly_one(in_review, revie
 
 
 def test_frames_are_limited(make_account):
-    account = make_account()
+    account = make_account(language="en")
     request = services.verification_start(acting_user=account)
     services.verification_liveness_start(request=request, acting_user=account)
     for i in range(8):

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def owner(make_account, place_hold, client):
-    account = make_account()
+    account = make_account(language="en")
     place_hold(account, "realname_missing")
     client.force_login(account)
     return account

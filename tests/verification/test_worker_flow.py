@@ -22,7 +22,7 @@ def _state(pk):
 
 def test_blurred_photo_is_auto_rejected_by_the_worker(celery_worker, make_request, make_account,
                                                       place_hold):
-    account = make_account()
+    account = make_account(language="en")
     place_hold(account, "realname_missing")
     vr = make_request(account, front=card_jpeg(77, blur=5), submit=True)
     wait_for(lambda: _state(vr.pk) == State.AUTO_REJECTED)
