@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -85,13 +86,15 @@ def _notify_owner(appeal: Appeal, title_fn, body: str = "") -> None:
 # ---------------------------------------------------------------------------
 # Eligibility (also used by the filing page to explain the rules)
 # ---------------------------------------------------------------------------
+@dataclass(frozen=True)
 class Eligibility:
     """Whether ``hold`` can be appealed now, and if not, why and until when."""
 
-    def __init__(self, allowed: bool, code: str = "", message: str = "",
-                 open_appeal: Appeal | None = None, available_at: datetime | None = None):
-        self.allowed, self.code, self.message = allowed, code, message
-        self.open_appeal, self.available_at = open_appeal, available_at
+    allowed: bool
+    code: str = ""
+    message: str = ""
+    open_appeal: Appeal | None = None
+    available_at: datetime | None = None
 
     def raise_if_refused(self) -> None:
         if not self.allowed:
