@@ -133,3 +133,17 @@ def test_rejected_owner_sees_the_reason_and_can_try_again(in_review, reviewer, c
     assert "姓名与证件不一致" in page and reverse("verification:start") in page
     start = client.get(reverse("verification:start")).content.decode()
     assert "姓名与证件不一致" in start
+
+
+def test_identity_bound_elsewhere_leads_to_the_appeal_button(in_review, make_request, reviewer,
+                                                             client):
+    services.verification_approve(request=in_review(), acting_user=reviewer)
+    vr = make_request(number=ID_NUMBERS[0], submit=True)
+    services.verification_run_checks(request_id=vr.pk)
+    client.force_login(vr.account)
+    progress = client.get(reverse("verification:progress", args=[vr.pk])).content.decode()
+    assert "already bound to another account" in progress and "appeal" in progress
+    assert 'data-testid="retry"' not in progress
+    hold = vr.account.holds.get(reason="identity_bound")
+    status = client.get(reverse("accounts:status")).content.decode()
+    assert reverse("appeals:file", args=[hold.pk]) in status
