@@ -64,6 +64,7 @@ def test_owner_verifies_on_a_phone_and_reviewer_approves_in_admin(
 
     page.wait_for_url("**/step/liveness/")
     assert page.locator("[data-testid=digits]").inner_text().strip().isdigit()
+    page.screenshot(path=SHOTS.format("2-liveness"), full_page=True)
     page.click("[data-testid=capture]")  # Chromium's fake camera answers getUserMedia
     page.wait_for_url("**/step/review/", timeout=30_000)
     assert page.locator("[data-testid=masked-number]").inner_text() == "1101**********002X"
@@ -71,7 +72,7 @@ def test_owner_verifies_on_a_phone_and_reviewer_approves_in_admin(
     page.wait_for_url("**/verification/*/")
     # The worker runs the checks; the page follows by itself (polling) into review.
     page.wait_for_selector("#progress[data-state=in_review]", timeout=30_000)
-    page.screenshot(path=SHOTS.format("2-in-review"), full_page=True)
+    page.screenshot(path=SHOTS.format("3-in-review"), full_page=True)
     vr = VerificationRequest.objects.get(account=owner)
     assert vr.images.filter(kind="frame").count() >= 3
 
@@ -95,7 +96,7 @@ def test_owner_verifies_on_a_phone_and_reviewer_approves_in_admin(
     # The owner's progress page changes to the decision without a manual reload.
     page.wait_for_selector("#progress[data-state=approved]", timeout=30_000)
     assert "审核通过" in page.locator("[data-testid=progress]").inner_text()
-    page.screenshot(path=SHOTS.format("3-approved"), full_page=True)
+    page.screenshot(path=SHOTS.format("5-approved"), full_page=True)
     page.click("[data-testid=to-status]")
     page.wait_for_selector("[data-testid=all-clear]")
     assert page.locator("[data-testid=hold-card]").count() == 0

@@ -147,3 +147,21 @@ def test_identity_bound_elsewhere_leads_to_the_appeal_button(in_review, make_req
     hold = vr.account.holds.get(reason="identity_bound")
     status = client.get(reverse("accounts:status")).content.decode()
     assert reverse("appeals:file", args=[hold.pk]) in status
+
+
+def test_organization_subject_asks_for_a_valid_licence_code(owner, client):
+    client.post(reverse("verification:start"))
+    vr = VerificationRequest.objects.get(account=owner)
+    bad = client.post(_step(vr.pk, "who"), {"subject": "organization",
+                                            "licence_number": "91110000600037341X",
+                                            "legal_representative": "张三"})
+    assert bad.status_code == 200 and "check character" in bad.content.decode()
+    ok = client.post(_step(vr.pk, "who"), {"subject": "organization",
+                                           "licence_number": "91110000600037341L",
+                                           "legal_representative": "张三"})
+    assert ok.url == _step(vr.pk, "identity")
+    client.post(_step(vr.pk, "identity"), {
+        "legal_name": "张三", "document_type": "cn_ric", "number": ID_NUMBERS[0]})
+    vr.refresh_from_db()
+    assert (vr.subject, vr.licence_number, vr.legal_representative) == (
+        "organization", "91110000600037341L", "张三")
