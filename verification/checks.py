@@ -63,10 +63,13 @@ def run_all(request: VerificationRequest) -> list[Outcome]:
     phashes = {}
     for side in ("front", "back"):
         image = next((i for i in stored if i.kind == side and i.name), None)
-        if image is None:
+        try:
+            analysis = images.analyse(images.load(image.name)) if image else None
+        except (OSError, ValidationError):  # the stored file is gone or damaged
+            analysis = None
+        if analysis is None:
             outcomes.append(Outcome(f"{side}_present", False, 0.0, "missing", True, side=side))
             continue
-        analysis = images.analyse(images.load(image.name))
         phashes[side] = analysis.phash
         outcomes.extend(check_quality(side, analysis))
     outcomes.append(check_reused_photo(request, list(phashes.values())))

@@ -64,10 +64,22 @@ class LivenessResult:
 
 
 class LivenessBackend:
-    """The interface: start a challenge, evaluate the frames captured for it."""
+    """The interface: start a challenge, evaluate the frames captured for it.
+
+    A challenge is a JSON-serialisable dict with at least ``issued_at`` and
+    ``expires_at`` (ISO 8601); it is stored on the request.
+    """
+
+    MIN_FRAMES = 3
+    MAX_FRAMES = 8
 
     def start_challenge(self, *, now: datetime | None = None) -> dict:
         raise NotImplementedError
+
+    def is_expired(self, challenge: dict, *, now: datetime | None = None) -> bool:
+        """Return whether frames can no longer be captured for ``challenge``."""
+        now = now or self._now()
+        return not challenge or now >= datetime.fromisoformat(challenge["expires_at"])
 
     def evaluate(
         self, challenge: dict, frames: list[Frame], *, now: datetime | None = None
@@ -82,8 +94,6 @@ class StubLivenessBackend(LivenessBackend):
     """STUB: a random challenge and deterministic frame rules, no face analysis."""
 
     CHALLENGE_TTL = timedelta(minutes=5)
-    MIN_FRAMES = 3
-    MAX_FRAMES = 8
     MIN_FRAME_EDGE = 120
     MIN_FRAME_DIFFERENCE = 1.0
 
@@ -98,10 +108,6 @@ class StubLivenessBackend(LivenessBackend):
             "issued_at": now.isoformat(),
             "expires_at": (now + self.CHALLENGE_TTL).isoformat(),
         }
-
-    def is_expired(self, challenge: dict, *, now: datetime | None = None) -> bool:
-        now = now or self._now()
-        return not challenge or now >= datetime.fromisoformat(challenge["expires_at"])
 
     def evaluate(
         self, challenge: dict, frames: list[Frame], *, now: datetime | None = None

@@ -220,15 +220,12 @@ def verification_liveness_add_frame(
     backend = liveness.backend()
     with transaction.atomic():
         request = _require_draft(request, acting_user)
-        challenge = request.liveness_challenge
-        if not challenge or getattr(backend, "is_expired", lambda c, now=None: False)(
-            challenge, now=now
-        ):
+        if backend.is_expired(request.liveness_challenge, now=now):
             raise ValidationError(
                 _("The liveness challenge has expired. Start it again."), code="challenge_expired"
             )
-        limit = getattr(backend, "MAX_FRAMES", 8)
-        if request.images.filter(kind=VerificationImage.Kind.FRAME).count() >= limit:
+        frames = request.images.filter(kind=VerificationImage.Kind.FRAME)
+        if frames.count() >= backend.MAX_FRAMES:
             raise ValidationError(_("Enough frames were captured."), code="too_many_frames")
         name = images.store(clean, folder=f"verification/{request.pk}")
         return VerificationImage.objects.create(
@@ -569,13 +566,18 @@ def verification_images_viewed(
 # Retention and key rotation
 # ---------------------------------------------------------------------------
 def verification_images_purge(*, now: datetime | None = None) -> int:
-    """Delete the image files of requests decided more than the retention period ago."""
+    """Delete the image files of requests decided (or drafts abandoned) before the retention.
+
+    Decided requests keep their image rows without files (the perceptual hash
+    still reveals reuse); stale draft images lose their rows too, so the wizard
+    asks for the photos again. Returns how many requests and draft images were purged.
+    """
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.PORTAL_IMAGE_RETENTION_DAYS)
+    done = _draft_images_purge(cutoff)
     due = VerificationRequest.objects.filter(
         decided_at__lt=cutoff, images_purged_at__isnull=True
     ).values_list("pk", flat=True)
-    done = 0
     for pk in list(due):
         with transaction.atomic():
             request = _lock(pk)
@@ -588,6 +590,19 @@ def verification_images_purge(*, now: datetime | None = None) -> int:
             transaction.on_commit(lambda names=names: [images.delete(n) for n in names])
             done += 1
     return done
+
+
+@transaction.atomic
+def _draft_images_purge(cutoff: datetime) -> int:
+    """Delete photos and frames of drafts that were uploaded before ``cutoff``."""
+    stale = VerificationImage.objects.select_for_update().filter(
+        request__state=State.DRAFT, received_at__lt=cutoff
+    )
+    rows = list(stale.values_list("pk", "name"))
+    VerificationImage.objects.filter(pk__in=[pk for pk, _name in rows]).delete()
+    names = [name for _pk, name in rows if name]
+    transaction.on_commit(lambda: [images.delete(n) for n in names])
+    return len(rows)
 
 
 def encryption_rotate(*, batch: int = 500) -> int:

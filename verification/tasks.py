@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import OperationalError
 
 from . import services
 
 
-@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+# A database hiccup before the claim is retried; after the claim the sweeper
+# hands a request stuck in "checking" back to the queue.
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
 def verification_run_checks(request_id: int) -> str | None:
     """Run the automatic checks of a submitted request (no-op if already claimed)."""
     return services.verification_run_checks(request_id=request_id)

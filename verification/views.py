@@ -141,12 +141,12 @@ def _step_photo(request, vr, name):
 
 def _step_liveness(request, vr, name):
     backend = liveness.backend()
-    expired = getattr(backend, "is_expired", lambda c: False)(vr.liveness_challenge)
-    if request.method == "POST" and "restart" in request.POST or not vr.liveness_challenge:
+    restart = request.method == "POST" and "restart" in request.POST
+    if restart or not vr.liveness_challenge:
         vr = services.verification_liveness_start(request=vr, acting_user=request.user)
-        if request.method == "POST" and "restart" in request.POST:
+        if restart:
             return redirect("verification:step", vr.pk, name)
-        expired = False
+    expired = backend.is_expired(vr.liveness_challenge)
     form = FramesForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and "frames" in request.FILES and form.is_valid():
         try:
@@ -160,7 +160,7 @@ def _step_liveness(request, vr, name):
     return render(request, "verification/step_liveness.html", _context(
         vr, name, form=form, challenge=vr.liveness_challenge, expired=expired,
         actions=liveness.action_labels(vr.liveness_challenge), frame_count=frame_count,
-        min_frames=getattr(backend, "MIN_FRAMES", 3), max_frames=getattr(backend, "MAX_FRAMES", 8),
+        min_frames=backend.MIN_FRAMES, max_frames=backend.MAX_FRAMES,
     ))
 
 

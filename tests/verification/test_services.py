@@ -358,3 +358,27 @@ def test_frames_are_limited(make_account):
         services.verification_liveness_add_frame(request=request, acting_user=account,
                                                  upload=upload(frame_jpeg(9)))
     assert VerificationImage.objects.filter(kind="frame").count() == 8
+
+
+def test_abandoned_draft_photos_are_purged_and_asked_for_again(make_request, settings,
+                                                               _private_media):
+    from django.test import TestCase
+
+    from verification import selectors
+
+    request = make_request()
+    names = list(request.images.values_list("name", flat=True))
+    later = timezone.now() + timedelta(days=settings.PORTAL_IMAGE_RETENTION_DAYS + 1)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert services.verification_images_purge(now=later) == 5  # front, back, 3 frames
+    assert not request.images.exists()
+    assert not any((_private_media / n).exists() for n in names)
+    assert selectors.next_step(request) == "front"
+
+
+def test_a_stored_photo_that_vanished_is_reported_as_missing(make_request, _private_media):
+    request = make_request(submit=True)
+    (_private_media / request.images.get(kind="back").name).unlink()
+    assert services.verification_run_checks(request_id=request.pk) == State.AUTO_REJECTED
+    request.refresh_from_db()
+    assert "back photo is missing" in request.decision_message
