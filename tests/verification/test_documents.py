@@ -65,15 +65,28 @@ def test_validators_only_ever_raise_validation_error(text):
         assert error.code in {"uscc_checksum", "uscc_format"}
 
 
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_BODIES = st.tuples(
+    st.text(alphabet="0123456789", min_size=8, max_size=8),
+    st.text(alphabet=USCC_ALPHABET, min_size=9, max_size=9),
+).map("".join)
+
+
 @hsettings(deadline=None)
-@given(st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=17, max_size=17))
+@given(USCC_BODIES)
 def test_unified_social_credit_code_with_its_check_character_is_accepted(body):
-    code = body + uscc.calc_check_digit(body + "0")
-    try:
-        uscc.validate(code)
-    except Exception:  # stdnum also checks the registration department/type: skip those
-        return
-    assert documents.validate_licence_number(code) == code
+    code = body + uscc.calc_check_digit(body)
+    assert documents.validate_licence_number(code.lower()) == code
+
+
+@hsettings(deadline=None)
+@given(USCC_BODIES, st.sampled_from(USCC_ALPHABET))
+def test_unified_social_credit_code_with_a_wrong_check_character_is_refused(body, wrong):
+    if wrong == uscc.calc_check_digit(body):
+        wrong = USCC_ALPHABET[(USCC_ALPHABET.index(wrong) + 1) % len(USCC_ALPHABET)]
+    with pytest.raises(ValidationError) as info:
+        documents.validate_licence_number(body + wrong)
+    assert info.value.code == "uscc_checksum"
 
 
 @pytest.mark.parametrize("kind,number", [
