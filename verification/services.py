@@ -552,10 +552,23 @@ def _notify(request: VerificationRequest, *, approved: bool) -> None:
         )
 
 
+# One case page loads several images; one event per reviewer and case within
+# this window keeps the owner's timeline readable and still records every visit.
+IMAGES_VIEWED_WINDOW = timedelta(minutes=10)
+
+
 def verification_images_viewed(
-    *, request: VerificationRequest, acting_user: Account, kind: str
+    *, request: VerificationRequest, acting_user: Account, kind: str,
+    now: datetime | None = None,
 ) -> None:
-    """Record in the owner's audit trail that staff opened an identity image."""
+    """Record in the owner's audit trail that staff opened the identity images."""
+    now = now or timezone.now()
+    recent = StatusEvent.objects.filter(
+        account_id=request.account_id, kind=Kind.ID_IMAGES_VIEWED, acting_user=acting_user,
+        at__gte=now - IMAGES_VIEWED_WINDOW, data__request=request.pk,
+    )
+    if recent.exists():
+        return
     account_services.event_record(
         account=request.account, kind=Kind.ID_IMAGES_VIEWED, acting_user=acting_user,
         data={"request": request.pk, "image": kind},

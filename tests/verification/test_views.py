@@ -114,6 +114,20 @@ def test_identity_images_are_served_only_to_permitted_staff_and_audited(
     event = StatusEvent.objects.get(kind="id_images_viewed")
     assert event.account == vr.account and event.acting_user == reviewer
     assert event.data["image"] == "front"
+    # The rest of the case page's images within the window: still one event per reviewer.
+    client.get(reverse("verification:staff_image", args=[vr.images.get(kind="back").pk]))
+    assert StatusEvent.objects.filter(kind="id_images_viewed").count() == 1
+
+
+def test_each_reviewer_viewing_images_is_recorded(make_request, client, reviewer, supervisor):
+    vr = make_request()
+    url = reverse("verification:staff_image", args=[vr.images.get(kind="front").pk])
+    for staff in (reviewer, supervisor):
+        client.force_login(staff)
+        assert client.get(url).status_code == 200
+    viewers = set(StatusEvent.objects.filter(kind="id_images_viewed")
+                  .values_list("acting_user__username", flat=True))
+    assert viewers == {reviewer.username, supervisor.username}
 
 
 def test_stored_file_names_are_not_reachable_by_any_url(make_request, client, admin_user):
