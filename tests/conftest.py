@@ -157,3 +157,36 @@ def wait_for(condition: Callable[[], object], *, timeout: float = 20.0, every: f
             return result
         time.sleep(every)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+def run_together(actions: list[Callable[[], object]]) -> list[object]:
+    """Start every action at the same moment, each in its own thread.
+
+    Each thread has its own database connection, so row locks really
+    serialise them. Returns each action's result or the exception it raised
+    (in finishing order). Needs ``django_db(transaction=True)``.
+    """
+    import threading
+
+    barrier = threading.Barrier(len(actions))
+    results: list[object] = []
+
+    def run(action: Callable[[], object]) -> None:
+        try:
+            barrier.wait()
+            results.append(action())
+        except BaseException as error:  # noqa: BLE001 - reported to the test
+            results.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def errors_of(results: list[object]) -> list[BaseException]:
+    return [result for result in results if isinstance(result, BaseException)]

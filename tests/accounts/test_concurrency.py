@@ -4,39 +4,14 @@ Each thread has its own PostgreSQL connection, so the account row lock in
 the services is what serialises them.
 """
 
-import threading
-from collections.abc import Callable
-
 import pytest
-from django.db import connection
 
 from accounts import services
 from accounts.models import Account, Hold
 from accounts.status import derive_status
+from tests.conftest import errors_of, run_together
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-
-def run_together(actions: list[Callable[[], object]]) -> list[BaseException]:
-    """Start every action at the same moment in its own thread; return errors."""
-    barrier = threading.Barrier(len(actions))
-    errors: list[BaseException] = []
-
-    def run(action):
-        try:
-            barrier.wait()
-            action()
-        except BaseException as error:  # noqa: BLE001 - reported to the test
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(a,)) for a in actions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
 
 
 def assert_status_matches_holds(account: Account) -> None:
@@ -49,11 +24,13 @@ def assert_status_matches_holds(account: Account) -> None:
 def test_concurrent_placements_each_count(make_account):
     account = make_account()
     reasons = ["content_violation", "suspicious_signin", "realname_outdated", "payment_anomaly"] * 3
-    errors = run_together(
-        [
-            (lambda r=r: services.hold_place(account=account, reason=r, acting_user=None))
-            for r in reasons
-        ]
+    errors = errors_of(
+        run_together(
+            [
+                (lambda r=r: services.hold_place(account=account, reason=r, acting_user=None))
+                for r in reasons
+            ]
+        )
     )
     assert errors == []
     assert Hold.objects.active().filter(account=account).count() == len(reasons)
@@ -76,7 +53,7 @@ def test_concurrent_place_and_lift_leave_status_derived_from_holds(make_account,
         (lambda: services.hold_place(account=account, reason="content_violation", acting_user=None))
         for _ in range(4)
     ]
-    assert run_together(actions) == []
+    assert errors_of(run_together(actions)) == []
     assert_status_matches_holds(account)
     account.refresh_from_db()
     assert account.status == "restricted"
@@ -85,9 +62,15 @@ def test_concurrent_place_and_lift_leave_status_derived_from_holds(make_account,
 def test_two_lifts_of_one_hold_at_once_give_one_lift_and_one_clear_error(make_account, place_hold):
     account = make_account()
     hold = place_hold(account, "suspicious_signin")
-    errors = run_together(
-        [lambda: services.hold_lift(hold=hold, acting_user=None, lift_reason=Hold.LiftReason.STAFF)]
-        * 2
+    errors = errors_of(
+        run_together(
+            [
+                lambda: services.hold_lift(
+                    hold=hold, acting_user=None, lift_reason=Hold.LiftReason.STAFF
+                )
+            ]
+            * 2
+        )
     )
     assert len(errors) == 1
     assert getattr(errors[0], "code", None) == "already_lifted"
@@ -97,13 +80,15 @@ def test_two_lifts_of_one_hold_at_once_give_one_lift_and_one_clear_error(make_ac
 
 def test_concurrent_identical_request_keys_place_one_hold(make_account):
     account = make_account()
-    errors = run_together(
-        [
-            lambda: services.hold_place(
-                account=account, reason="legal", acting_user=None, request_key="same"
-            )
-        ]
-        * 4
+    errors = errors_of(
+        run_together(
+            [
+                lambda: services.hold_place(
+                    account=account, reason="legal", acting_user=None, request_key="same"
+                )
+            ]
+            * 4
+        )
     )
     assert errors == []
     assert Hold.objects.filter(account=account).count() == 1

@@ -4,38 +4,15 @@ Each thread has its own PostgreSQL connection; the appeal row lock in the
 service serialises them.
 """
 
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from accounts.models import StatusEvent
 from appeals import services
 from appeals.models import Appeal, Message
+from tests.conftest import run_together
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-
-def run_together(actions):
-    barrier = threading.Barrier(len(actions))
-    results: list[object] = []
-
-    def run(action):
-        try:
-            barrier.wait()
-            results.append(action())
-        except BaseException as error:  # noqa: BLE001 - reported to the test
-            results.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(a,)) for a in actions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @pytest.mark.parametrize("claimed", [False, True])
