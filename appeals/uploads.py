@@ -1,7 +1,9 @@
 """Validate untrusted evidence files: images and PDF, sniffed from their bytes.
 
-Images are decoded, checked against a pixel budget (the decompression-bomb
-guard is an error, not a warning), and re-encoded from their pixels, which
+Images go through the same guard as identity photos
+(``verification.images.open_guarded``: format allow-list sniffed from the
+bytes, pixel budget, the decompression-bomb warning as an error, verify and
+reopen), then are re-encoded from their pixels in their own format, which
 drops EXIF/GPS and anything appended to the file. PDFs are kept as sent but
 must start with the PDF magic and must not carry JavaScript or launch actions.
 """
@@ -10,19 +12,30 @@ from __future__ import annotations
 
 import io
 import re
-import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
+from django.utils.translation import gettext_lazy as _lazy
+from PIL import Image
 
-IMAGE_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"),
-                 "WEBP": ("image/webp", "webp")}
-_EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"#!", b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe",
-                     b"PK\x03\x04")
+from verification import images
+
+IMAGE_FORMATS = {
+    "JPEG": ("image/jpeg", "jpg"),
+    "PNG": ("image/png", "png"),
+    "WEBP": ("image/webp", "webp"),
+}
+_EXECUTABLE_MAGIC = (
+    b"MZ",
+    b"\x7fELF",
+    b"#!",
+    b"\xca\xfe\xba\xbe",
+    b"\xcf\xfa\xed\xfe",
+    b"PK\x03\x04",
+)
 # Names whose presence makes a PDF active content. Hex escapes (/J#61vaScript)
 # are decoded before the scan so they cannot hide a name.
 _PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA|SubmitForm)\b")
@@ -41,12 +54,8 @@ class CleanFile:
 
 def sniff(head: bytes) -> str | None:
     """Return "jpeg", "png", "webp", "pdf" or "executable" from the first bytes."""
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
+    if image_format := images.sniff(head):
+        return image_format.lower()
     if head.startswith(b"%PDF-"):
         return "pdf"
     if head.startswith(_EXECUTABLE_MAGIC):
@@ -61,24 +70,31 @@ def evidence_clean(upload: UploadedFile) -> CleanFile:
     if upload.size is not None and upload.size > max_bytes:
         raise ValidationError(
             _("“%(name)s” is larger than %(mb)d MB. Send a smaller file.")
-            % {"name": name, "mb": max_bytes // (1024 * 1024)}, code="file_too_large")
+            % {"name": name, "mb": max_bytes // (1024 * 1024)},
+            code="file_too_large",
+        )
     upload.seek(0)
     data = upload.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise ValidationError(
             _("“%(name)s” is larger than %(mb)d MB. Send a smaller file.")
-            % {"name": name, "mb": max_bytes // (1024 * 1024)}, code="file_too_large")
+            % {"name": name, "mb": max_bytes // (1024 * 1024)},
+            code="file_too_large",
+        )
     if not data:
         raise ValidationError(_("“%(name)s” is empty.") % {"name": name}, code="file_empty")
     kind = sniff(data[:16])
     if kind == "executable":
         raise ValidationError(
             _("“%(name)s” is a program or archive, not a photo or PDF. It was not accepted.")
-            % {"name": name}, code="file_executable")
+            % {"name": name},
+            code="file_executable",
+        )
     if kind is None:
         raise ValidationError(
             _("“%(name)s” is not a JPEG, PNG or WebP photo or a PDF document.") % {"name": name},
-            code="file_type")
+            code="file_type",
+        )
     if kind == "pdf":
         return _pdf_clean(name, data)
     return _image_clean(name, data)
@@ -87,40 +103,48 @@ def evidence_clean(upload: UploadedFile) -> CleanFile:
 def _pdf_clean(name: str, data: bytes) -> CleanFile:
     if b"%%EOF" not in data[-2048:]:
         raise ValidationError(
-            _("“%(name)s” is not a complete PDF document.") % {"name": name}, code="pdf_broken")
+            _("“%(name)s” is not a complete PDF document.") % {"name": name}, code="pdf_broken"
+        )
     decoded = _PDF_HEX_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), data)
     if _PDF_ACTIVE.search(decoded):
         raise ValidationError(
-            _("“%(name)s” contains scripts or embedded programs. Save it as a plain PDF "
-              "(for example print it to PDF) and try again.") % {"name": name},
-            code="pdf_active_content")
+            _(
+                "“%(name)s” contains scripts or embedded programs. Save it as a plain PDF "
+                "(for example print it to PDF) and try again."
+            )
+            % {"name": name},
+            code="pdf_active_content",
+        )
     return CleanFile(name=name, content=data, content_type="application/pdf", extension="pdf")
 
 
+# The shared guard's refusals, in this form's words (they name the file).
+_IMAGE_REFUSALS = {
+    "too_many_pixels": (
+        "image_too_large",
+        _lazy("“%(name)s” has too many pixels. Send a smaller photo."),
+    ),
+    "format_not_allowed": (
+        "file_type",
+        _lazy("“%(name)s” is not a JPEG, PNG or WebP photo or a PDF document."),
+    ),
+    "unreadable": (
+        "image_broken",
+        _lazy("“%(name)s” could not be read as a photo. It may be damaged."),
+    ),
+}
+
+
 def _image_clean(name: str, data: bytes) -> CleanFile:
-    max_pixels = settings.PORTAL_IMAGE_MAX_PIXELS
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as probe:
-                probe.verify()
-            image = Image.open(io.BytesIO(data))
-            if image.format not in IMAGE_FORMATS:
-                raise ValidationError(
-                    _("“%(name)s” is not a JPEG, PNG or WebP photo or a PDF document.")
-                    % {"name": name}, code="file_type")
-            width, height = image.size
-            if width * height > max_pixels:
-                raise Image.DecompressionBombError("too many pixels")
-            image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValidationError(
-            _("“%(name)s” has too many pixels. Send a smaller photo.") % {"name": name},
-            code="image_too_large") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ValidationError(
-            _("“%(name)s” could not be read as a photo. It may be damaged.") % {"name": name},
-            code="image_broken") from None
+        image = images.open_guarded(data)
+        image.load()
+    except ValidationError as error:
+        code, message = _IMAGE_REFUSALS.get(error.code, _IMAGE_REFUSALS["unreadable"])
+        raise ValidationError(message % {"name": name}, code=code) from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        code, message = _IMAGE_REFUSALS["unreadable"]
+        raise ValidationError(message % {"name": name}, code=code) from None
     return _reencode(name, image)
 
 
@@ -134,5 +158,6 @@ def _reencode(name: str, image: Image.Image) -> CleanFile:
     out = io.BytesIO()
     options = {"quality": 90} if image.format in ("JPEG", "WEBP") else {}
     clean.save(out, format=image.format, **options)
-    return CleanFile(name=name, content=out.getvalue(), content_type=content_type,
-                     extension=extension)
+    return CleanFile(
+        name=name, content=out.getvalue(), content_type=content_type, extension=extension
+    )
