@@ -40,7 +40,7 @@ _STORE_IF_NEWER = """
 local current = redis.call('GET', KEYS[1])
 if current then
   local ok, decoded = pcall(cjson.decode, current)
-  if ok and tostring(decoded['account_id']) == ARGV[4]
+  if ok and tonumber(decoded['account_id']) == tonumber(ARGV[4])
      and tonumber(decoded['version']) >= tonumber(ARGV[2]) then
     return 0
   end

@@ -162,9 +162,8 @@ class AccountStatusView(ApiView):
     )
     def get(self, request, platform_account_id: str) -> Response:
         snapshot = _snapshot(request, platform_account_id)
-        holds = Hold.objects.active().filter(
-            account_id=snapshot.account_id
-        ).order_by("placed_at", "pk")
+        account_id = snapshot.account_id or _account_or_404(platform_account_id).pk
+        holds = Hold.objects.active().filter(account_id=account_id).order_by("placed_at", "pk")
         return Response({
             "platform_account_id": snapshot.platform_account_id,
             "status": snapshot.status,
