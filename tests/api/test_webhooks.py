@@ -127,3 +127,32 @@ def test_duplicate_task_sends_once(endpoint, receiver, active_user, place_hold):
     assert api_services.webhook_deliver(delivery_id=delivery.pk) is None
     assert len(receiver.received) == 1
     assert api_services.webhook_deliveries_create(event) == []  # fan-out ran twice
+
+
+def test_sweep_requeues_lost_attempts_and_fails_stuck_ones(
+    celery_worker, endpoint, receiver, fast_retries, active_user, place_hold
+):
+    """A pending attempt whose task was lost is sent again; one stuck while sending is
+    marked failed and followed by a new attempt."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    place_hold(active_user, "content_violation")
+    event = _status_event(active_user)
+    wait_for(lambda: WebhookDelivery.objects.filter(event=event, state=State.DELIVERED).exists())
+    long_ago = timezone.now() - timedelta(minutes=10)
+    lost = WebhookDelivery.objects.create(
+        endpoint=endpoint, event=event, attempt=5, body="{}", next_retry_at=long_ago
+    )
+    stuck = WebhookDelivery.objects.create(
+        endpoint=endpoint, event=event, attempt=2, body="{}", state=State.SENDING,
+        attempted_at=long_ago,
+    )
+
+    assert api_services.webhook_deliveries_sweep() >= 1
+    wait_for(lambda: WebhookDelivery.objects.filter(pk=lost.pk, state=State.DELIVERED).exists())
+    stuck.refresh_from_db()
+    assert stuck.state == State.FAILED and stuck.error.startswith("interrupted")
+    wait_for(lambda: WebhookDelivery.objects.filter(
+        event=event, attempt=3, state=State.DELIVERED).exists())
