@@ -13,7 +13,7 @@ class HoldPlaceSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=REASON_CHOICES)
     features = serializers.ListField(
         child=serializers.ChoiceField(choices=Feature.choices), required=False,
-        allow_empty=False, max_length=len(Feature.values) * 2,
+        allow_empty=False, min_length=1, max_length=len(Feature.values) * 2,
         help_text=_("Defaults to the reason's features."),
     )
     level = serializers.ChoiceField(
@@ -36,6 +36,9 @@ class HoldLiftSerializer(serializers.Serializer):
 
 class HoldSerializer(serializers.ModelSerializer):
     active = serializers.BooleanField(source="is_active")
+    lift_reason = serializers.ChoiceField(
+        choices=Hold.LiftReason.choices, allow_blank=True, help_text=_("Empty while active.")
+    )
     features = serializers.ListField(source="blocked_features", child=serializers.CharField())
 
     class Meta:

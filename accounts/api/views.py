@@ -204,8 +204,14 @@ class AccountEventsView(ApiView):
         operation_id="account_events",
         parameters=[
             ACCOUNT_ID,
-            OpenApiParameter("after", OpenApiTypes.STR, description="Cursor: an event id."),
-            OpenApiParameter("limit", OpenApiTypes.INT, description="1–200, default 50."),
+            OpenApiParameter(
+                "after", {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                description="Cursor: the next_cursor of the previous page (an event id).",
+            ),
+            OpenApiParameter(
+                "limit", {"type": "integer", "minimum": 1, "maximum": EVENT_PAGE_MAX},
+                description="Events per page, default 50.",
+            ),
         ],
         responses={200: s.EventPageSerializer, **_errors(400, 401, 403, 404)},
         summary="The account's events after a cursor, oldest first",

@@ -1,10 +1,11 @@
 """Property-based requests generated from the served OpenAPI document.
 
 Schemathesis loads /api/v1/schema/ from the WSGI app and sends generated
-requests with a valid key (both scopes). No request may produce a 500, and
-every response must be JSON. One run fuzzes every parameter; another pins the
-path to an existing account and hold so bodies, queries and headers reach
-the services instead of stopping at a 404.
+requests with a valid key (both scopes). No request may produce a 500, every
+response must be JSON, and documented answers must match their schema. One
+run fuzzes every parameter; another pins the path to an existing account and
+hold so bodies, queries and headers reach the services instead of stopping at
+a 404.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from accounts import services
 
@@ -55,7 +57,8 @@ FUZZ_SETTINGS = settings(
 
 def _call(case, key: str) -> None:
     response = case.call_and_validate(
-        headers={"Authorization": f"Bearer {key}"}, checks=[not_a_server_error]
+        headers={"Authorization": f"Bearer {key}"},
+        checks=[not_a_server_error, response_schema_conformance],
     )
     content_type = response.headers.get("content-type", [""])[0]
     assert content_type.startswith("application/json"), (response.status_code, response.text[:200])
