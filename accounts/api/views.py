@@ -51,7 +51,7 @@ class ApiError(exceptions.APIException):
         self.status_code = status_code
 
 
-def _error(code: str, message: str, http_status: int, fields=None) -> dict:
+def _error(code: str, message: str, fields=None) -> dict:
     body = {"code": code, "message": message}
     if fields:
         body["fields"] = fields
@@ -62,31 +62,31 @@ def exception_handler(exc, context):
     """Render every error as JSON, including ones DRF leaves to Django."""
     if isinstance(exc, DjangoValidationError):
         code = getattr(exc, "code", None) or "invalid"
-        return Response(_error(code, " ".join(exc.messages), 400), status=400)
+        return Response(_error(code, " ".join(exc.messages)), status=400)
     if isinstance(exc, Http404):
-        return Response(_error("not_found", _("Not found."), 404), status=404)
+        return Response(_error("not_found", _("Not found.")), status=404)
     if isinstance(exc, exceptions.ValidationError):
         fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         return Response(
-            _error("invalid", _("The request is not valid."), 400, fields=fields), status=400
+            _error("invalid", _("The request is not valid."), fields=fields), status=400
         )
     if isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else "error"
-        response = Response(_error(code, str(exc.detail), exc.status_code), status=exc.status_code)
+        response = Response(_error(code, str(exc.detail)), status=exc.status_code)
         if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
             response["WWW-Authenticate"] = ApiKeyAuthentication().authenticate_header(None)
         if getattr(exc, "wait", None):
             response["Retry-After"] = str(int(exc.wait))
         return response
     logger.exception("Unhandled API error", exc_info=exc)
-    return Response(_error("server_error", _("Internal error."), 500), status=500)
+    return Response(_error("server_error", _("Internal error.")), status=500)
 
 
 @csrf_exempt  # else an unknown POST URL gets the CSRF middleware's HTML 403
 def not_found(request, *args, **kwargs) -> JsonResponse:
     """Answer unknown URLs under /api/ with a JSON 404 instead of an HTML page."""
-    return JsonResponse(_error("not_found", _("Not found."), 404), status=404)
+    return JsonResponse(_error("not_found", _("Not found.")), status=404)
 
 
 ERRORS = {
