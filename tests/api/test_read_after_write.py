@@ -83,7 +83,7 @@ def test_concurrent_reads_and_writes_end_on_the_latest_status(active_user, make_
         try:
             while not stop.is_set():
                 cache_key = cache.KEY_PREFIX + active_user.platform_account_id
-                cache._redis()[0].delete(cache_key)  # force misses: read row, store
+                cache.redis_client().delete(cache_key)  # force misses: read row, store
                 _may(http, active_user)
         except BaseException as error:  # noqa: BLE001 (reported below)
             errors.append(error)
