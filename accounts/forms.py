@@ -63,9 +63,18 @@ class HoldPlaceForm(forms.Form):
         }
 
 
+# Staff may only record what staff did: "verification approved", "appeal
+# accepted" and "expired" are written by their own flows, so the audit trail
+# can never claim one of them for a lift made by hand.
+STAFF_LIFT_REASONS = [
+    (Hold.LiftReason.STAFF, Hold.LiftReason.STAFF.label),
+    (Hold.LiftReason.PAID, Hold.LiftReason.PAID.label),
+]
+
+
 class HoldLiftForm(forms.Form):
     lift_reason = forms.ChoiceField(
-        label=_("Why"), choices=Hold.LiftReason.choices, initial=Hold.LiftReason.STAFF
+        label=_("Why"), choices=STAFF_LIFT_REASONS, initial=Hold.LiftReason.STAFF
     )
     note = forms.CharField(
         label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000

@@ -268,6 +268,12 @@ class Notice(models.Model):
     url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     read_at = models.DateTimeField(null=True, blank=True)
+    # Set when the email went out; claimed before sending so a redelivered
+    # task never emails twice.
+    emailed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # What the notice is about (e.g. "hold:12:hold_placed"); a redelivered
+    # task finds the notice it already made instead of making a second.
+    dedupe_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
 
     class Meta:
         verbose_name = _("notice")

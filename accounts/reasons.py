@@ -70,6 +70,9 @@ class Reason:
     handling_time: str
     allowed_levels: tuple[str, ...] = ()
     self_service: bool = True
+    # True when every remedy is needed (theft: verify *and* secure), so no
+    # single remedy's success lifts the hold by itself; staff decide.
+    all_remedies_required: bool = False
     appealable: bool = False
     appeal_is_final: bool = False
     # Escalation: when the hold's deadline passes it moves to this level and
@@ -153,6 +156,7 @@ _CATALOG: tuple[Reason, ...] = (
         features=ALL_FEATURES,
         remedies=(Remedy.VERIFY, Remedy.SECURE),
         handling_time=_("Usually within 24 hours"),
+        all_remedies_required=True,
         appealable=True,
         appeal_sla=timedelta(hours=24),
     ),
@@ -208,6 +212,7 @@ _CATALOG: tuple[Reason, ...] = (
         features=MONEY_FEATURES,
         remedies=(Remedy.VERIFY, Remedy.APPEAL),
         handling_time=_("Usually within 24 hours"),
+        all_remedies_required=True,
         appealable=True,
         appeal_sla=timedelta(hours=24),
     ),
@@ -275,5 +280,10 @@ def get_reason(code: str) -> Reason | None:
 
 
 def reasons_with_remedy(remedy: str) -> list[str]:
-    """Return the codes of the reasons that ``remedy`` clears."""
-    return [reason.code for reason in _CATALOG if remedy in reason.remedies]
+    """Return the codes of the reasons that ``remedy`` alone clears."""
+    return [
+        reason.code
+        for reason in _CATALOG
+        if remedy in reason.remedies
+        and (not reason.all_remedies_required or reason.remedies == (remedy,))
+    ]

@@ -347,15 +347,42 @@ def _notify_on_commit(account: Account, *, kind: str, hold_id: int) -> None:
 # Notices
 # ---------------------------------------------------------------------------
 def notice_send(
-    *, account: Account, title: str, body: str = "", url: str = "", email: bool = True
+    *,
+    account: Account,
+    title: str,
+    body: str = "",
+    url: str = "",
+    email: bool = True,
+    dedupe_key: str | None = None,
 ) -> Notice:
-    """Create an in-portal notice and, on commit, email the same text."""
-    notice = Notice.objects.create(account=account, title=title, body=body, url=url)
+    """Create an in-portal notice and, on commit, email the same text.
+
+    With ``dedupe_key`` a second call about the same thing (a task run twice)
+    returns the first notice and sends nothing more.
+    """
+    if dedupe_key and (existing := Notice.objects.filter(dedupe_key=dedupe_key).first()):
+        return existing
+    notice = Notice.objects.create(
+        account=account, title=title, body=body, url=url, dedupe_key=dedupe_key or None
+    )
     if email and account.email:
         from . import tasks
 
         transaction.on_commit(lambda: tasks.notify_email_notice.delay(notice.pk))
     return notice
+
+
+def notice_claim_email(*, notice_id: int, now: datetime | None = None) -> Notice | None:
+    """Mark a notice as emailed; return it, or None if it was already claimed."""
+    claimed = Notice.objects.filter(pk=notice_id, emailed_at__isnull=True).update(
+        emailed_at=now or timezone.now()
+    )
+    return Notice.objects.select_related("account").get(pk=notice_id) if claimed else None
+
+
+def notice_release_email(*, notice_id: int) -> None:
+    """Undo an email claim after the send failed, so a retry can send it."""
+    Notice.objects.filter(pk=notice_id).update(emailed_at=None)
 
 
 def notices_mark_read(*, account: Account, now: datetime | None = None) -> int:

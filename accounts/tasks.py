@@ -12,7 +12,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from . import services
-from .models import Hold, Notice, StatusEvent
+from .models import Hold, StatusEvent
 
 logger = logging.getLogger(__name__)
 
@@ -50,22 +50,27 @@ def notify_hold_change(account_id: int, kind: str, hold_id: int) -> None:
             title=_HOLD_NOTICE_TITLES[kind](str(hold.catalog.title)),
             body=str(hold.catalog.explanation),
             url=reverse("accounts:status"),
+            dedupe_key=f"hold:{hold.pk}:{kind}",
         )
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True, autoretry_for=(OSError,), max_retries=5, retry_backoff=True)
 def notify_email_notice(notice_id: int) -> None:
-    """Email the text of a notice to its owner."""
-    notice = Notice.objects.select_related("account").filter(pk=notice_id).first()
+    """Email the text of a notice to its owner, once."""
+    notice = services.notice_claim_email(notice_id=notice_id)
     if notice is None or not notice.account.email:
         return
     link = f"{settings.SITE_URL}{notice.url}" if notice.url else settings.SITE_URL
-    send_mail(
-        subject=notice.title,
-        message=f"{notice.body}\n\n{link}",
-        from_email=None,
-        recipient_list=[notice.account.email],
-    )
+    try:
+        send_mail(
+            subject=notice.title,
+            message=f"{notice.body}\n\n{link}",
+            from_email=None,
+            recipient_list=[notice.account.email],
+        )
+    except OSError:  # SMTP errors included: give the claim back, then retry
+        services.notice_release_email(notice_id=notice.pk)
+        raise
 
 
 @shared_task(acks_late=True)

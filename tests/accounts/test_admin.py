@@ -118,3 +118,14 @@ def test_account_changelist_filters_by_status_and_reason(
     assert frozen_user.username in by_status and restricted_user.username not in by_status
     by_reason = client.get(url, {"hold_reason": "content_violation"}).content.decode()
     assert restricted_user.username in by_reason and frozen_user.username not in by_reason
+
+
+def test_staff_cannot_record_a_lift_as_a_verification_or_appeal(client, supervisor, restricted_user):
+    client.force_login(supervisor)
+    hold = Hold.objects.get(account=restricted_user)
+    response = client.post(reverse("admin:accounts_hold_lift", args=[hold.pk]),
+                           {"lift_reason": "verification_approved"})
+    assert response.status_code == 200  # the form is shown again with its error
+    assert "lift_reason" in response.context["form"].errors
+    hold.refresh_from_db()
+    assert hold.is_active
