@@ -240,7 +240,12 @@ def test_release_returns_the_case_to_the_queue(in_review, reviewer, supervisor):
     request = in_review()
     services.verification_claim(request=request, acting_user=reviewer)
     services.verification_release(request=request, acting_user=reviewer)
+    request.refresh_from_db()
+    assert request.claimed_by is None and request.claimed_until is None
     services.verification_claim(request=request, acting_user=supervisor)
+    request.refresh_from_db()
+    assert request.claimed_by == supervisor
+    assert request.claimed_until > timezone.now()
 
 
 def test_images_are_purged_after_retention_but_hashes_stay(in_review, reviewer, settings,
