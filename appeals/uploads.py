@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+import zlib
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -38,7 +39,15 @@ _EXECUTABLE_MAGIC = (
 )
 # Names whose presence makes a PDF active content. Hex escapes (/J#61vaScript)
 # are decoded before the scan so they cannot hide a name.
-_PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA|SubmitForm)\b")
+# OpenAction and AA run actions by themselves when the file is opened.
+_PDF_ACTIVE = re.compile(
+    rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA|SubmitForm|OpenAction|AA)\b"
+)
+# Streams (including PDF 1.5 object streams, which can hold the names above
+# out of sight of a byte scan) are inflated and scanned too, within a budget
+# so a deflate bomb cannot exhaust memory.
+_PDF_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.DOTALL)
+_PDF_INFLATE_BUDGET = 20 * 1024 * 1024
 _PDF_HEX_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 
 
@@ -100,13 +109,34 @@ def evidence_clean(upload: UploadedFile) -> CleanFile:
     return _image_clean(name, data)
 
 
+def _pdf_unescape(data: bytes) -> bytes:
+    """Decode #xx escapes in names (/J#61vaScript) so they cannot hide a name."""
+    return _PDF_HEX_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), data)
+
+
+def _pdf_parts(data: bytes):
+    """Yield the raw file, then each Flate stream inflated (within the budget)."""
+    yield data
+    budget = _PDF_INFLATE_BUDGET
+    for match in _PDF_STREAM.finditer(data):
+        inflater = zlib.decompressobj()
+        try:
+            inflated = inflater.decompress(match.group(1), budget)
+        except zlib.error:
+            continue  # not Flate (an image, say): nothing the scan could read
+        budget -= len(inflated)
+        yield inflated
+        if budget <= 0 or inflater.unconsumed_tail:
+            yield b"/JavaScript"  # too much to inspect: treat as active content
+            return
+
+
 def _pdf_clean(name: str, data: bytes) -> CleanFile:
     if b"%%EOF" not in data[-2048:]:
         raise ValidationError(
             _("“%(name)s” is not a complete PDF document.") % {"name": name}, code="pdf_broken"
         )
-    decoded = _PDF_HEX_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), data)
-    if _PDF_ACTIVE.search(decoded):
+    if any(_PDF_ACTIVE.search(_pdf_unescape(part)) for part in _pdf_parts(data)):
         raise ValidationError(
             _(
                 "“%(name)s” contains scripts or embedded programs. Save it as a plain PDF "

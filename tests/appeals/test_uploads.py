@@ -101,3 +101,32 @@ def test_sniff_knows_webp_and_pdf():
     assert sniff(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "webp"
     assert sniff(b"%PDF-1.7") == "pdf"
     assert sniff(b"GIF89a") is None
+
+
+@pytest.mark.parametrize("action", [b"/OpenAction << /S /GoTo >>", b"/AA << /O 5 0 R >>"])
+def test_pdfs_with_automatic_actions_are_refused(action):
+    pdf = PDF_OK.replace(b"/Type /Catalog", b"/Type /Catalog " + action)
+    with pytest.raises(ValidationError) as error:
+        evidence_clean(upload("scan.pdf", pdf, "application/pdf"))
+    assert error.value.code == "pdf_active_content"
+
+
+def test_script_hidden_in_a_compressed_object_stream_is_refused():
+    import zlib
+
+    hidden = zlib.compress(b"<< /S /JavaScript /JS (app.alert(1)) >>")
+    stream = b"5 0 obj << /Type /ObjStm /Filter /FlateDecode >> stream\n" + hidden + b"\nendstream endobj\n"
+    pdf = PDF_OK.replace(b"%%EOF", stream + b"%%EOF")
+    assert b"JavaScript" not in pdf  # a plain byte scan would not see it
+    with pytest.raises(ValidationError) as error:
+        evidence_clean(upload("scan.pdf", pdf, "application/pdf"))
+    assert error.value.code == "pdf_active_content"
+
+
+def test_a_pdf_with_a_harmless_compressed_stream_is_kept():
+    import zlib
+
+    content = zlib.compress(b"BT /F1 12 Tf 72 712 Td (Receipt 2026-11-20) Tj ET")
+    stream = b"4 0 obj << /Length 9 /Filter /FlateDecode >> stream\n" + content + b"\nendstream endobj\n"
+    pdf = PDF_OK.replace(b"%%EOF", stream + b"%%EOF")
+    assert evidence_clean(upload("scan.pdf", pdf, "application/pdf")).content == pdf
