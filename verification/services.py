@@ -235,11 +235,11 @@ def verification_liveness_add_frame(
 
 
 def verification_missing_parts(request: VerificationRequest) -> list[str]:
-    """Return the wizard steps still missing, in order."""
+    """Return the names of the wizard steps (``selectors.STEPS``) still missing, in order."""
     kinds = list(request.images.values_list("kind", flat=True))
     missing = []
     if not request.number_encrypted:
-        missing.append("details")
+        missing.append("identity")
     for side in ("front", "back"):
         if side not in kinds:
             missing.append(side)

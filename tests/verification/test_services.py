@@ -73,7 +73,7 @@ def test_incomplete_draft_cannot_be_submitted(make_account):
     with pytest.raises(ValidationError) as info:
         services.verification_submit(request=request, acting_user=account)
     assert info.value.code == "incomplete"
-    assert services.verification_missing_parts(request) == ["details", "front", "back", "liveness"]
+    assert services.verification_missing_parts(request) == ["identity", "front", "back", "liveness"]
 
 
 def test_someone_else_cannot_touch_a_draft(make_request, make_account):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -179,3 +181,29 @@ def test_organization_subject_asks_for_a_valid_licence_code(owner, client):
     vr.refresh_from_db()
     assert (vr.subject, vr.licence_number, vr.legal_representative) == (
         "organization", "91110000600037341L", "张三")
+
+
+@pytest.mark.parametrize("done", ["who", "identity", "front", "back"])
+def test_every_link_on_the_review_screen_with_missing_parts_resolves(owner, client, done):
+    """The "finish them" link names a real wizard step, whatever is still missing."""
+    vr = services.verification_start(acting_user=owner)
+    steps = ["who", "identity", "front", "back"]
+    for name in steps[: steps.index(done) + 1]:
+        if name == "who":
+            services.verification_set_subject(request=vr, acting_user=owner, subject="individual")
+        elif name == "identity":
+            services.verification_set_details(
+                request=vr, acting_user=owner, subject="individual", legal_name="张三",
+                document_type="cn_ric", number=ID_NUMBERS[0])
+        else:
+            services.verification_attach_image(request=vr, acting_user=owner, kind=name,
+                                               upload=upload(card_jpeg(len(name))))
+    vr.refresh_from_db()
+    missing = services.verification_missing_parts(vr)
+    assert missing
+    page = client.get(_step(vr.pk, "review")).content.decode()
+    assert _step(vr.pk, missing[0]) in page
+    links = set(re.findall(r'<a [^>]*href="([^"#]+)"', page))
+    assert links
+    for link in links:
+        assert client.get(link).status_code == 200, link
