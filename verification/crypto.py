@@ -17,6 +17,8 @@ from functools import lru_cache
 from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
 
+from . import documents
+
 
 @lru_cache(maxsize=4)
 def _fernet(keys: tuple[str, ...]) -> MultiFernet:
@@ -50,8 +52,19 @@ def identity_hash(document_type: str, number: str) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def mask(number: str) -> str:
-    """Show only the first four and last four characters: 1101**********123X."""
-    if len(number) <= 8:
-        return number[:1] + "*" * max(len(number) - 2, 0) + number[-1:]
-    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+def mask(number: str, *, document_type: str) -> str:
+    """Return ``number`` with most characters starred, by document type.
+
+    A resident ID keeps its region and last four (1101**********123X): 8 of 18.
+    Every other number keeps ``len // 6`` (at least one) at each end, so a
+    9-character passport shows 2 of 9 (E*******8) and never more than a third.
+    """
+    if document_type == documents.MAINLAND_ID and len(number) == 18:
+        keep = 4
+    elif len(number) >= 6:
+        keep = max(1, len(number) // 6)
+    else:
+        keep = 0
+    if keep == 0:
+        return "*" * len(number)
+    return number[:keep] + "*" * (len(number) - 2 * keep) + number[-keep:]

@@ -159,7 +159,7 @@ def verification_set_details(
     request.licence_number = licence_number
     request.legal_representative = legal_representative.strip()
     request.number_encrypted = crypto.encrypt(number)
-    request.number_masked = crypto.mask(number)
+    request.number_masked = crypto.mask(number, document_type=document_type)
     request.identity_hash = crypto.identity_hash(document_type, number)
     request.save()
     return request

@@ -143,6 +143,9 @@ def test_identical_liveness_frames_are_auto_rejected(make_account):
     services.verification_submit(request=request, acting_user=account)
     services.verification_run_checks(request_id=request.pk)
     request.refresh_from_db()
+    assert request.number_masked == "E*******8"
+    submitted = StatusEvent.objects.get(account=account, kind="verification_submitted")
+    assert submitted.data["document"] == "E*******8"
     assert request.state == State.AUTO_REJECTED
     liveness = request.checks.get(name="liveness")
     assert liveness.detail["rules"]["frames_differ"] is False
