@@ -552,26 +552,17 @@ def _notify(request: VerificationRequest, *, approved: bool) -> None:
         )
 
 
-# One case page loads several images; one event per reviewer and case within
-# this window keeps the owner's timeline readable and still records every visit.
-IMAGES_VIEWED_WINDOW = timedelta(minutes=10)
-
-
 def verification_images_viewed(
-    *, request: VerificationRequest, acting_user: Account, kind: str,
-    now: datetime | None = None,
+    *, request: VerificationRequest, acting_user: Account, image: VerificationImage,
 ) -> None:
-    """Record in the owner's audit trail that staff opened the identity images."""
-    now = now or timezone.now()
-    recent = StatusEvent.objects.filter(
-        account_id=request.account_id, kind=Kind.ID_IMAGES_VIEWED, acting_user=acting_user,
-        at__gte=now - IMAGES_VIEWED_WINDOW, data__request=request.pk,
-    )
-    if recent.exists():
-        return
+    """Record in the owner's audit trail that staff opened one identity image.
+
+    Every view is recorded, each naming the image, so the owner's trail shows
+    exactly which pictures of their document were seen, by whom and when.
+    """
     account_services.event_record(
         account=request.account, kind=Kind.ID_IMAGES_VIEWED, acting_user=acting_user,
-        data={"request": request.pk, "image": kind},
+        data={"request": request.pk, "image": image.kind, "image_id": image.pk},
     )
 
 

@@ -230,7 +230,7 @@ def staff_image(request: HttpRequest, image_pk: int) -> HttpResponse:
     if not image.name:
         raise Http404(_("This image was deleted after the retention period."))
     services.verification_images_viewed(request=image.request, acting_user=request.user,
-                                        kind=image.kind)
+                                        image=image)
     response = HttpResponse(images.load(image.name), content_type="image/jpeg")
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"

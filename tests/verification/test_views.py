@@ -115,10 +115,15 @@ def test_identity_images_are_served_only_to_permitted_staff_and_audited(
     assert response.content[:3] == b"\xff\xd8\xff"
     event = StatusEvent.objects.get(kind="id_images_viewed")
     assert event.account == vr.account and event.acting_user == reviewer
-    assert event.data["image"] == "front"
-    # The rest of the case page's images within the window: still one event per reviewer.
-    client.get(reverse("verification:staff_image", args=[vr.images.get(kind="back").pk]))
-    assert StatusEvent.objects.filter(kind="id_images_viewed").count() == 1
+    assert event.data["image"] == "front" and event.data["image_id"] == image.pk
+    # Every later view is recorded too, naming the image: the back, then the front again.
+    back = vr.images.get(kind="back")
+    assert client.get(reverse("verification:staff_image", args=[back.pk])).status_code == 200
+    assert client.get(url).status_code == 200
+    events = StatusEvent.objects.filter(kind="id_images_viewed").order_by("pk")
+    assert [(e.data["image"], e.data["image_id"]) for e in events] == [
+        ("front", image.pk), ("back", back.pk), ("front", image.pk)]
+    assert all(e.acting_user == reviewer and e.account == vr.account for e in events)
 
 
 def test_each_reviewer_viewing_images_is_recorded(make_request, client, reviewer, supervisor):
