@@ -74,6 +74,7 @@ def run_all(request: VerificationRequest) -> list[Outcome]:
         outcomes.extend(check_quality(side, analysis))
     outcomes.append(check_reused_photo(request, list(phashes.values())))
     outcomes.append(check_identity_bound(request))
+    outcomes.append(check_identity_changed(request))
     outcomes.append(check_liveness(request, [i for i in stored if i.kind == "frame"]))
     return outcomes
 
@@ -134,6 +135,27 @@ def check_identity_bound(request: VerificationRequest) -> Outcome:
     ).exists()
     return Outcome("identity_bound", not taken, 0.0 if taken else 1.0,
                    "identity_bound" if taken else "", False)
+
+
+def check_identity_changed(request: VerificationRequest) -> Outcome:
+    """Fail when the account is already bound to a different identity.
+
+    Approving would replace the binding, so the case goes to a person (with a
+    high priority) instead of passing quietly; nothing is shown to the owner.
+    """
+    bound = IdentityBinding.objects.filter(account_id=request.account_id).exclude(
+        identity_hash=request.identity_hash
+    ).first()
+    if bound is None:
+        return Outcome("identity_changed", True, 1.0)
+    return Outcome("identity_changed", False, 0.0, "", False, {
+        "note": "This account is already verified with a different identity; approving "
+                "would replace it, so approval is refused until the binding is resolved.",
+        "bound_document_type": bound.document_type,
+        "bound_document": bound.number_masked,
+        "requested_document_type": request.document_type,
+        "requested_document": request.number_masked,
+    })
 
 
 def check_liveness(request: VerificationRequest, frames: list[VerificationImage]) -> Outcome:

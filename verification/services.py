@@ -360,6 +360,8 @@ def _to_review(request: VerificationRequest, *, failed: list[checks.Outcome], no
     priority = 1
     if any(o.name == "reused_photo" for o in failed):
         priority += 2
+    if any(o.name == "identity_changed" for o in failed):
+        priority += 3
     if request.account.status in (Account.Status.FROZEN, Account.Status.BANNED):
         priority += 1
     request.priority = priority
@@ -485,6 +487,19 @@ def verification_approve(
 
 
 def _bind_identity(request: VerificationRequest, account: Account) -> None:
+    """Bind the request's identity to ``account``; never replace a different one.
+
+    Re-verifying with the same identity refreshes the binding; a different
+    identity on an already-bound account is refused (``identity_changed``).
+    """
+    current = IdentityBinding.objects.select_for_update().filter(account=account).first()
+    if current is not None and current.identity_hash != request.identity_hash:
+        raise ValidationError(
+            _("This account is already verified with a different identity (%(document)s). "
+              "Approving would replace it, so the case was not approved. Reject it, or ask a "
+              "supervisor to resolve the change.") % {"document": current.number_masked},
+            code="identity_changed",
+        )
     fields = {
         "identity_hash": request.identity_hash, "document_type": request.document_type,
         "number_encrypted": request.number_encrypted, "number_masked": request.number_masked,

@@ -205,6 +205,55 @@ def test_approval_binds_identity_lifts_verify_holds_and_notifies(in_review, make
     assert {"verification_approved", "identity_bound", "verification_submitted"} <= kinds
 
 
+def test_a_different_identity_on_a_verified_account_goes_to_urgent_review(in_review, reviewer,
+                                                                         settings):
+    first = in_review()
+    services.verification_approve(request=first, acting_user=reviewer)
+    account = first.account
+    second = in_review(account, number=ID_NUMBERS[1], seed=first.pk * 100)
+    check = second.checks.get(name="identity_changed")
+    assert check.passed is False
+    assert "different identity" in check.detail["note"]
+    assert check.detail["bound_document"] == "1101**********002X"
+    assert check.detail["requested_document"] == crypto.mask(ID_NUMBERS[1],
+                                                             document_type="cn_ric")
+    assert second.priority >= 3
+    urgent = timedelta(hours=settings.PORTAL_VERIFICATION_URGENT_SLA_HOURS)
+    assert second.sla_due_at == second.submitted_at + urgent
+    # Nothing was said to the owner about it: the case simply waits for a person.
+    assert second.decision_message == ""
+
+
+def test_approval_refuses_to_replace_a_binding_with_a_different_identity(in_review, reviewer):
+    first = in_review()
+    services.verification_approve(request=first, acting_user=reviewer)
+    second = in_review(first.account, number=ID_NUMBERS[1], seed=first.pk * 100)
+    with pytest.raises(ValidationError) as info:
+        services.verification_approve(request=second, acting_user=reviewer)
+    assert info.value.code == "identity_changed"
+    assert "different identity (1101**********002X)" in info.value.messages[0]
+    binding = IdentityBinding.objects.get(account=first.account)
+    assert binding.identity_hash == first.identity_hash and binding.request_id == first.pk
+    second.refresh_from_db()
+    assert second.state == State.IN_REVIEW
+    assert not StatusEvent.objects.filter(account=first.account,
+                                          kind="verification_approved").exclude(
+        data__request=first.pk).exists()
+
+
+def test_re_verifying_with_the_same_identity_still_works(in_review, reviewer):
+    first = in_review()
+    services.verification_approve(request=first, acting_user=reviewer)
+    second = in_review(first.account, number=ID_NUMBERS[0], seed=first.pk * 100)
+    assert second.checks.get(name="identity_changed").passed is True
+    assert second.priority < 3
+    services.verification_approve(request=second, acting_user=reviewer)
+    second.refresh_from_db()
+    assert second.state == State.APPROVED
+    binding = IdentityBinding.objects.get(account=first.account)
+    assert binding.identity_hash == first.identity_hash and binding.request_id == second.pk
+
+
 def test_rejection_with_reason_lets_the_owner_start_again(in_review, reviewer):
     request = in_review()
     services.verification_reject(request=request, acting_user=reviewer, reason="face_mismatch",
