@@ -13,10 +13,14 @@ deterministic rules, each reported separately:
 1. ``enough_frames``: at least ``MIN_FRAMES`` frames were captured.
 2. ``frames_decode``: every frame was stored as a decodable image at least
    ``MIN_FRAME_EDGE`` pixels on its short side.
-3. ``frames_differ``: every frame differs from the one before it (mean
-   absolute difference of 64×64 grey copies above ``MIN_FRAME_DIFFERENCE``),
-   so a single still photo held up to the camera, or one file uploaded
-   several times, fails.
+3. ``frames_differ``: every frame differs from the one before it, compared
+   as 64×64 grey copies: either the mean absolute difference is above
+   ``MIN_FRAME_DIFFERENCE`` (the whole picture changed), or at least
+   ``MIN_MOVED_SHARE`` of the pixels changed by more than
+   ``MOVED_PIXEL_DELTA`` grey levels (something moved, e.g. a blink or a
+   turn of the head, while the background stayed). A single still photo held
+   up to the camera, or one file uploaded several times, fails; re-encoding
+   the same picture changes far fewer pixels by far less.
 4. ``within_window``: every frame was received between the challenge's issue
    time and its expiry.
 
@@ -96,6 +100,8 @@ class StubLivenessBackend(LivenessBackend):
     CHALLENGE_TTL = timedelta(minutes=5)
     MIN_FRAME_EDGE = 120
     MIN_FRAME_DIFFERENCE = 1.0
+    MOVED_PIXEL_DELTA = 24
+    MIN_MOVED_SHARE = 0.005
 
     def start_challenge(self, *, now: datetime | None = None) -> dict:
         now = now or self._now()
@@ -128,10 +134,13 @@ class StubLivenessBackend(LivenessBackend):
         greys = [f.grey for f in frames if f.grey is not None]
         if len(greys) < 2:
             return False
-        return all(
-            float(np.abs(a - b).mean()) > self.MIN_FRAME_DIFFERENCE
-            for a, b in zip(greys, greys[1:], strict=False)
-        )
+        return all(self._changed(a, b) for a, b in zip(greys, greys[1:], strict=False))
+
+    def _changed(self, before: np.ndarray, after: np.ndarray) -> bool:
+        delta = np.abs(before.astype(np.float32) - after.astype(np.float32))
+        moved_share = float((delta > self.MOVED_PIXEL_DELTA).mean())
+        whole_picture_changed = float(delta.mean()) > self.MIN_FRAME_DIFFERENCE
+        return whole_picture_changed or moved_share >= self.MIN_MOVED_SHARE
 
     def _within(self, challenge: dict, frames: list[Frame]) -> bool:
         start = datetime.fromisoformat(challenge["issued_at"])

@@ -89,3 +89,36 @@ def test_backend_is_chosen_in_settings(settings):
         assert type(backend()) is Other
     finally:
         del module.Other
+
+
+def _scene(ball_x: int, *, noise_seed: int | None = None) -> np.ndarray:
+    """A flat 64×64 grey scene with a small 4×4 lighter ball at ``ball_x``.
+
+    The ball is small and not very bright, as Chromium's fake camera's is:
+    the picture's mean changes by under one grey level between frames.
+    """
+    grey = np.full((64, 64), 90.0, dtype=np.float32)
+    grey[30:34, ball_x:ball_x + 4] = 150.0
+    if noise_seed is not None:
+        # Re-encoding a JPEG changes pixels slightly everywhere; averaged down
+        # to 64×64 that is well under a grey level.
+        grey += np.random.default_rng(noise_seed).uniform(-0.8, 0.8, grey.shape).astype(np.float32)
+    return grey
+
+
+def _timed(greys):
+    return [Frame(g, 320, 240, NOW + timedelta(seconds=5 + i)) for i, g in enumerate(greys)]
+
+
+def test_a_small_moving_object_on_a_still_background_passes(stub):
+    # Like a blink, or Chromium's fake camera: most of the picture stays the same.
+    frames = _timed([_scene(x) for x in (4, 16, 28, 40)])
+    assert float(np.abs(frames[0].grey - frames[1].grey).mean()) < stub.MIN_FRAME_DIFFERENCE
+    result = stub.evaluate(stub.start_challenge(now=NOW), frames)
+    assert result.rules["frames_differ"] and result.passed
+
+
+def test_the_same_still_re_encoded_each_time_fails(stub):
+    frames = _timed([_scene(20, noise_seed=seed) for seed in range(4)])
+    result = stub.evaluate(stub.start_challenge(now=NOW), frames)
+    assert not result.rules["frames_differ"] and not result.passed
