@@ -206,6 +206,7 @@ def hold_lift(
     )
     account_recompute_status(account=account, acting_user=acting_user, locked=True)
     _notify_on_commit(account, kind=Kind.HOLD_LIFTED, hold_id=hold.pk)
+    _lift_listeners_on_commit(hold)
     return hold
 
 
@@ -335,6 +336,12 @@ def _status_changed_on_commit(account: Account, event: StatusEvent) -> None:
     snapshot = cache.StatusSnapshot.of(account)
     transaction.on_commit(lambda: cache.status_cache_store(snapshot))
     transaction.on_commit(lambda: tasks.status_changed_fanout.delay(event.pk))
+
+
+def _lift_listeners_on_commit(hold: Hold) -> None:
+    from . import tasks
+
+    transaction.on_commit(lambda: tasks.holds_after_lift.delay(hold.pk))
 
 
 def _notify_on_commit(account: Account, *, kind: str, hold_id: int) -> None:

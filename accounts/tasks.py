@@ -79,20 +79,31 @@ def status_changed_fanout(event_id: int) -> None:
     event = StatusEvent.objects.filter(pk=event_id).select_related("account").first()
     if event is None:
         return
-    for listener in _status_listeners():
+    for listener in _listeners("PORTAL_STATUS_LISTENERS"):
         listener(event)
 
 
-def _status_listeners():
-    """Return the callables that receive status-change events.
+@shared_task(acks_late=True)
+def holds_after_lift(hold_id: int) -> None:
+    """Hand a lifted hold to everything that listens (open appeals close, …)."""
+    hold = Hold.objects.filter(pk=hold_id, lifted_at__isnull=False).first()
+    if hold is None:
+        return
+    for listener in _listeners("PORTAL_HOLD_LIFT_LISTENERS"):
+        listener(hold)
 
-    Kept as a list in one place so the API app can add its webhook delivery
-    without the state model importing it.
+
+def _listeners(setting: str):
+    """Return the callables named by a listener setting.
+
+    Kept as lists in settings so other apps (webhooks, appeals) react to the
+    state model without the state model importing them. Listeners must be
+    idempotent: late acknowledgement may run them twice.
     """
     from importlib import import_module
 
     listeners = []
-    for path in getattr(settings, "PORTAL_STATUS_LISTENERS", []):
+    for path in getattr(settings, setting, []):
         module, _sep, name = path.rpartition(".")
         listeners.append(getattr(import_module(module), name))
     return listeners

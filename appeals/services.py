@@ -39,9 +39,11 @@ Kind = StatusEvent.Kind
 
 # The one table of allowed moves. Accepted and rejected are decided; closed is final.
 TRANSITIONS: dict[str, frozenset[str]] = {
+    # Open appeals also close when their hold is lifted by another route.
     State.SUBMITTED: frozenset({State.IN_REVIEW, State.AWAITING_USER, State.ACCEPTED,
-                                State.REJECTED}),
-    State.IN_REVIEW: frozenset({State.AWAITING_USER, State.ACCEPTED, State.REJECTED}),
+                                State.REJECTED, State.CLOSED}),
+    State.IN_REVIEW: frozenset({State.AWAITING_USER, State.ACCEPTED, State.REJECTED,
+                                State.CLOSED}),
     State.AWAITING_USER: frozenset({State.IN_REVIEW, State.ACCEPTED, State.REJECTED,
                                     State.CLOSED}),
     State.ACCEPTED: frozenset({State.CLOSED}),
@@ -599,6 +601,35 @@ def appeals_close_abandoned(*, now: datetime | None = None) -> int:
         appeal=pk, acting_user=None, note="no answer from the user", now=now))
     return closed + _each(decided.values_list("pk", flat=True), lambda pk: appeal_close(
         appeal=pk, acting_user=None, note="decided; archived", now=now))
+
+
+def appeals_close_for_lifted_hold(hold: Hold, *, now: datetime | None = None) -> int:
+    """Close the open appeals of a hold that was lifted some other way.
+
+    A hold cleared by verification, by staff or by expiry leaves nothing to
+    decide; the owner is told the limit is gone. Listener of
+    ``PORTAL_HOLD_LIFT_LISTENERS`` (run on the review queue after the lift).
+    """
+    if hold.is_active or hold.lift_reason == Hold.LiftReason.APPEAL_ACCEPTED:
+        return 0
+    pks = Appeal.objects.filter(hold=hold, state__in=Appeal.OPEN_STATES).values_list(
+        "pk", flat=True)
+    return _each(pks, lambda pk: _appeal_close_resolved(appeal=pk, hold=hold, now=now))
+
+
+@transaction.atomic
+def _appeal_close_resolved(*, appeal: int, hold: Hold, now: datetime | None) -> bool:
+    appeal = _lock(appeal)
+    if appeal.state not in Appeal.OPEN_STATES:
+        return False  # decided or closed meanwhile
+    _move(appeal, State.CLOSED)
+    appeal.closed_at, appeal.claimed_by, appeal.claimed_at = now or timezone.now(), None, None
+    appeal.save(update_fields=["state", "closed_at", "claimed_by", "claimed_at"])
+    _event(appeal, Kind.APPEAL_CLOSED, None, note="hold lifted", lift_reason=hold.lift_reason)
+    _notify_owner(appeal, lambda: _("The limit you appealed was lifted"),
+                  _("Your appeal is closed because the limit it was about has been lifted. "
+                    "There is nothing more to do."))
+    return True
 
 
 def appeals_triage_pending(*, now: datetime | None = None) -> int:

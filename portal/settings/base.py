@@ -276,6 +276,8 @@ LOGGING = {
 
 # Callables run (on the notify queue) for every status change event.
 PORTAL_STATUS_LISTENERS: list[str] = []
+# Callables run (on the review queue) for every lifted hold.
+PORTAL_HOLD_LIFT_LISTENERS: list[str] = ["appeals.services.appeals_close_for_lifted_hold"]
 
 # ---------------------------------------------------------------------------
 # Verification (verification/)
