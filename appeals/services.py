@@ -77,11 +77,16 @@ def _notify(account: Account, title: str, body: str = "", url: str = "") -> None
         account_services.notice_send(account=account, title=str(title), body=str(body), url=url)
 
 
-def _notify_owner(appeal: Appeal, title_fn, body: str = "") -> None:
-    """Notify the owner in their own language; ``title_fn`` builds the title inside it."""
+def _notify_owner(appeal: Appeal, title_fn, body="") -> None:
+    """Notify the owner in their own language.
+
+    ``title_fn`` (and ``body`` when it is a callable) are evaluated inside the
+    owner's language; a plain ``body`` is a staff message, sent as written.
+    """
     with translation.override(appeal.account.language):
+        text = body() if callable(body) else body
         account_services.notice_send(
-            account=appeal.account, title=str(title_fn()), body=str(body),
+            account=appeal.account, title=str(title_fn()), body=str(text),
             url=reverse("appeals:detail", args=[appeal.pk]))
 
 
@@ -216,7 +221,8 @@ def appeal_file(
     _store_files(message, files)
     _event(appeal, Kind.APPEAL_FILED, acting_user, category=category)
     _notify_owner(appeal, lambda: _("We received your appeal"),
-                  _("A person will review it. You can follow each step on the appeal page."))
+                  lambda: _("A person will review it. You can follow each step on the appeal "
+                            "page."))
     from . import tasks
 
     tasks.appeal_triage.delay_on_commit(appeal.pk)
@@ -553,8 +559,8 @@ def appeal_close(*, appeal: Appeal, acting_user: Account | None, note: str = "",
     _event(appeal, Kind.APPEAL_CLOSED, acting_user, note=note, decision=appeal.decision)
     if not appeal.decision:
         _notify_owner(appeal, lambda: _("Your appeal was closed"),
-                      _("We did not hear back from you, so the appeal was closed. You can file "
-                        "a new one with your answer."))
+                      lambda: _("We did not hear back from you, so the appeal was closed. You "
+                                "can file a new one with your answer."))
     return appeal
 
 
@@ -627,8 +633,8 @@ def _appeal_close_resolved(*, appeal: int, hold: Hold, now: datetime | None) -> 
     appeal.save(update_fields=["state", "closed_at", "claimed_by", "claimed_at"])
     _event(appeal, Kind.APPEAL_CLOSED, None, note="hold lifted", lift_reason=hold.lift_reason)
     _notify_owner(appeal, lambda: _("The limit you appealed was lifted"),
-                  _("Your appeal is closed because the limit it was about has been lifted. "
-                    "There is nothing more to do."))
+                  lambda: _("Your appeal is closed because the limit it was about has been "
+                            "lifted. There is nothing more to do."))
     return True
 
 

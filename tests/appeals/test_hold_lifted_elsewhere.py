@@ -58,3 +58,20 @@ def test_the_lift_listener_runs_on_the_worker(celery_worker, frozen_user, file_a
     _lift(hold, Hold.LiftReason.STAFF)
     wait_for(lambda: Appeal.objects.get(pk=appeal.pk).state == Appeal.State.CLOSED)
     holds_after_lift.delay(hold.pk)  # a duplicate delivery is harmless
+
+
+@pytest.mark.django_db
+def test_the_closing_notice_is_in_the_owners_language(frozen_user, file_appeal):
+    from django.utils import translation
+
+    frozen_user.language = "en"
+    frozen_user.save(update_fields=["language"])
+    hold = frozen_user.holds.get()
+    appeal = file_appeal(hold)
+    _lift(hold)
+    hold.refresh_from_db()
+    with translation.override("zh-hans"):  # the worker's default language
+        services.appeals_close_for_lifted_hold(hold)
+    notice = Notice.objects.get(account=frozen_user, url__endswith=f"/appeals/{appeal.pk}/",
+                                title="The limit you appealed was lifted")
+    assert notice.body.startswith("Your appeal is closed")
