@@ -7,6 +7,9 @@ from django.urls import include, path
 from accounts import views as account_views
 
 urlpatterns = [
+    # First: the host platform calls the API far more often than people load
+    # pages, and every pattern tried before a match costs each request.
+    path("api/", include("accounts.api.urls")),
     path("admin/", admin.site.urls),
     path(
         "accounts/password_change/",
@@ -16,6 +19,5 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("verification/", include("verification.urls")),
     path("appeals/", include("appeals.urls")),
-    path("api/", include("accounts.api.urls")),
     path("", include("accounts.urls")),
 ]

@@ -13,7 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
-from accounts.cache import redis_client, status_cache_key, status_snapshot_decode
+from accounts.cache import (
+    redis_client,
+    redis_mget,
+    status_cache_enabled,
+    status_cache_key,
+    status_snapshot_decode,
+)
 
 from . import signing
 from .models import ServiceClient
@@ -31,35 +37,46 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request):
-        key = self._key_from(request)
+        key = api_key_from(request.META)
         if key is None:
             return None
-        prefix = signing.key_prefix(key)
         kwargs = (getattr(request, "parser_context", None) or {}).get("kwargs") or {}
-        client = client_by_prefix(prefix, request, kwargs.get("platform_account_id")) if (
-            prefix) else None
-        if client is None or not signing.key_matches(key, client.key_hash):
-            raise exceptions.AuthenticationFailed(_("Invalid API key."), code="invalid_key")
-        if not client.is_active:
-            raise exceptions.AuthenticationFailed(
-                _("This API key has been revoked."), code="revoked_key"
-            )
+        client = client_for_key(key, request, kwargs.get("platform_account_id"))
         return client, client
 
     def authenticate_header(self, request) -> str:
         # Makes DRF answer 401 (not 403) when the key is missing or wrong.
         return f'{self.keyword} realm="api"'
 
-    def _key_from(self, request) -> str | None:
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        if header:
-            scheme, _sep, value = header.partition(" ")
-            if scheme.lower() != self.keyword.lower() or not value.strip():
-                raise exceptions.AuthenticationFailed(
-                    _("Use “Authorization: Bearer <key>”."), code="invalid_header"
-                )
-            return value.strip()
-        return request.META.get("HTTP_X_API_KEY") or None
+
+def api_key_from(meta: dict) -> str | None:
+    """Return the key sent with a request, None if none was, or raise on a malformed header."""
+    header = meta.get("HTTP_AUTHORIZATION", "")
+    if header:
+        scheme, _sep, value = header.partition(" ")
+        if scheme.lower() != ApiKeyAuthentication.keyword.lower() or not value.strip():
+            raise exceptions.AuthenticationFailed(
+                _("Use “Authorization: Bearer <key>”."), code="invalid_header"
+            )
+        return value.strip()
+    return meta.get("HTTP_X_API_KEY") or None
+
+
+def client_for_key(key: str, request=None, platform_account_id: str | None = None) -> Principal:
+    """Return the active client owning ``key``, or raise AuthenticationFailed.
+
+    ``request`` and ``platform_account_id`` are passed on to ``client_by_prefix``
+    so the account's cached status comes in the same Redis round trip.
+    """
+    prefix = signing.key_prefix(key)
+    client = client_by_prefix(prefix, request, platform_account_id) if prefix else None
+    if client is None or not signing.key_matches(key, client.key_hash):
+        raise exceptions.AuthenticationFailed(_("Invalid API key."), code="invalid_key")
+    if not client.is_active:
+        raise exceptions.AuthenticationFailed(
+            _("This API key has been revoked."), code="revoked_key"
+        )
+    return client
 
 
 @dataclass(frozen=True)
@@ -116,19 +133,20 @@ def prefetched_status(request, platform_account_id: str):
 
 
 def _cached_fields(prefix: str, request, platform_account_id: str | None) -> dict | None:
-    if (client := redis_client()) is None:
+    if not status_cache_enabled():
         return None
     keys = [CLIENT_CACHE_PREFIX + prefix]
     if platform_account_id is not None and request is not None:
         keys.append(status_cache_key(platform_account_id))
     try:
-        values = client.mget(keys)
+        values = redis_mget(keys)
     except redis.RedisError:
         logger.warning("API client cache read failed; reading the database", exc_info=True)
         return None
     if len(keys) == 2 and values[1]:
-        # Stored on the Django request: DRF's Request proxies attribute reads to it.
-        request._request._portal_status_prefetch = (
+        # Stored on the Django request (DRF's Request proxies attribute reads to
+        # it); the "may" view's fast path passes the Django request itself.
+        getattr(request, "_request", request)._portal_status_prefetch = (
             platform_account_id, status_snapshot_decode(values[1]),
         )
     return json.loads(values[0]) if values[0] else None

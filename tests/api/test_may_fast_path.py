@@ -1,0 +1,101 @@
+"""The "may" endpoint's fast path (``MayView.dispatch``): the common case is
+answered without DRF's request handling, and must answer exactly what DRF would;
+every other case must fall through to DRF and get its error.
+
+Transactional tests, so the services' on-commit cache refresh really runs.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts import cache
+from accounts.api import services as api_services
+from accounts.api.views import MayView
+
+from .conftest import READ, WRITE
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+COMPARED_HEADERS = ("Content-Type", "Allow", "Vary", "Content-Length", "X-Frame-Options")
+
+
+@pytest.fixture
+def drf_calls(monkeypatch) -> list[str]:
+    """Record each request that went through DRF's handling (``APIView.initial``)."""
+    calls: list[str] = []
+    original = MayView.initial
+
+    def counting_initial(self, request, *args, **kwargs):
+        calls.append(request.path)
+        return original(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(MayView, "initial", counting_initial)
+    return calls
+
+
+def _may_url(account, feature="publish") -> str:
+    return f"/api/v1/accounts/{account.platform_account_id}/may/{feature}"
+
+
+def test_cached_answer_is_byte_for_byte_drf_answer(api, restricted_user, drf_calls):
+    url = _may_url(restricted_user, restricted_user.blocked_features[0])
+    cache.redis_client().delete(cache.status_cache_key(restricted_user.platform_account_id))
+    through_drf = api.get(url)  # cache miss: DRF answers and stores the status
+    from_cache = api.get(url)
+    assert drf_calls == [url]  # the second answer did not go through DRF
+    assert from_cache.status_code == through_drf.status_code == 200
+    assert from_cache.content == through_drf.content
+    assert from_cache.json()["allowed"] is False
+    for header in COMPARED_HEADERS:
+        assert from_cache.get(header) == through_drf.get(header), header
+
+
+@pytest.mark.parametrize(
+    ("spoil", "status", "code"),
+    [
+        ("revoke", 401, "revoked_key"),
+        ("wrong_secret", 401, "invalid_key"),
+        ("basic_scheme", 401, "invalid_header"),
+        ("no_key", 401, "not_authenticated"),
+        ("write_only", 403, "missing_scope"),
+        ("unknown_feature", 400, "unknown_feature"),
+    ],
+)
+def test_refusals_fall_through_to_drf_errors(
+    make_client, restricted_user, drf_calls, spoil, status, code
+):
+    keyed = make_client(WRITE if spoil == "write_only" else READ)
+    warm = make_client(READ)
+    assert warm.http.get(_may_url(restricted_user)).status_code == 200  # status now cached
+    feature = "teleport" if spoil == "unknown_feature" else "publish"
+    if spoil == "revoke":
+        assert keyed.http.get(_may_url(restricted_user)).status_code == 200  # key now cached
+        api_services.service_client_revoke(client=keyed.client, acting_user=None)
+    elif spoil == "wrong_secret":
+        keyed.http.credentials(HTTP_AUTHORIZATION=f"Bearer {keyed.key[:-4]}AAAA")
+    elif spoil == "basic_scheme":
+        keyed.http.credentials(HTTP_AUTHORIZATION=f"Basic {keyed.key}")
+    elif spoil == "no_key":
+        keyed.http.credentials()
+    drf_calls.clear()
+    response = keyed.http.get(_may_url(restricted_user, feature))
+    assert (response.status_code, response.json()["error"]["code"]) == (status, code)
+    assert drf_calls, "a refusal must be decided by DRF's handling"
+
+
+def test_lost_redis_connection_falls_back_then_reconnects(api, restricted_user, drf_calls):
+    url = _may_url(restricted_user, restricted_user.blocked_features[0])
+    assert api.get(url).json()["allowed"] is False  # status cached, connection open
+    connection = cache._owned_connection()
+    connection.send_command("CLIENT", "ID")
+    own_id = connection.read_response()
+    cache.redis_client().execute_command("CLIENT", "KILL", "ID", own_id)
+    drf_calls.clear()
+
+    after_kill = api.get(url)  # the dead connection fails: DRF answers from the database
+    assert after_kill.status_code == 200 and after_kill.json()["allowed"] is False
+    assert drf_calls == [url]
+    again = api.get(url)  # a fresh connection: from the cache again
+    assert again.content == after_kill.content
+    assert drf_calls == [url]
