@@ -318,7 +318,9 @@ CELERY_BEAT_SCHEDULE["verification-images-purge"] = {
 # ---------------------------------------------------------------------------
 PORTAL_APPEAL_COOLDOWN = timedelta(days=env.int("PORTAL_APPEAL_COOLDOWN_DAYS", default=7))
 PORTAL_APPEAL_STATEMENT_MAX = 5000
-PORTAL_APPEAL_EVIDENCE_MAX_BYTES = env.int("PORTAL_APPEAL_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+PORTAL_APPEAL_EVIDENCE_MAX_BYTES = env.int(
+    "PORTAL_APPEAL_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024
+)
 PORTAL_APPEAL_EVIDENCE_MAX_FILES = env.int("PORTAL_APPEAL_EVIDENCE_MAX_FILES", default=5)
 # A staff claim is a lock that lapses so an abandoned case returns to the queue.
 PORTAL_APPEAL_CLAIM_TIMEOUT = timedelta(
