@@ -9,7 +9,7 @@ import logging
 import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -206,7 +206,11 @@ class MayView(ApiView):
         snapshot = prefetched_status(request, platform_account_id)
         if not client or not client.has_scope(self.required_scope) or snapshot is None:
             return None
-        response = JsonResponse(_may_answer(snapshot, feature), json_dumps_params=COMPACT_JSON)
+        # The renderer DRF would use, so both paths answer the same bytes.
+        renderer = self.renderer_classes[0]()
+        response = HttpResponse(
+            renderer.render(_may_answer(snapshot, feature)), content_type=renderer.media_type
+        )
         for header, value in self.default_response_headers.items():
             response[header] = value  # as DRF's finalize_response adds them
         return response
@@ -225,10 +229,6 @@ class MayView(ApiView):
         if feature not in FEATURES:
             raise ApiError(_("Unknown feature."), code="unknown_feature")
         return Response(_may_answer(_snapshot(request, platform_account_id), feature))
-
-
-# What DRF's JSONRenderer writes (COMPACT_JSON and UNICODE_JSON are DRF's defaults).
-COMPACT_JSON = {"separators": (",", ":"), "ensure_ascii": False}
 
 
 def _may_answer(snapshot: StatusSnapshot, feature: str) -> dict:
