@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 from django.conf import settings
@@ -22,15 +23,19 @@ TAIWAN_PERMIT = "tw_permit"
 # the HK/Macao permit (往来港澳通行证) is C + 8 characters or H/M + 8-10 digits;
 # the Taiwan permit is 8 or 10 digits.
 _FORMATS = {
-    PASSPORT: re.compile(r"^(?:[EG]\d{8}|E[A-HJ-NP-Z]\d{7}|[A-Z0-9]{6,9})$"),
-    HK_MACAO_PERMIT: re.compile(r"^(?:C[0-9A-Z]\d{7}|[HM]\d{8,10})$"),
-    TAIWAN_PERMIT: re.compile(r"^(?:\d{8}|\d{10})$"),
+    # re.ASCII: \d must not accept other scripts' digits (they would hash
+    # differently from the same number typed in ASCII).
+    PASSPORT: re.compile(r"^(?:[EG]\d{8}|E[A-HJ-NP-Z]\d{7}|[A-Z0-9]{6,9})$", re.ASCII),
+    HK_MACAO_PERMIT: re.compile(r"^(?:C[0-9A-Z]\d{7}|[HM]\d{8,10})$", re.ASCII),
+    TAIWAN_PERMIT: re.compile(r"^(?:\d{8}|\d{10})$", re.ASCII),
 }
 
 
 def normalise(number: str) -> str:
-    """Drop spaces and dashes, upper-case: the form that is hashed and stored."""
-    return re.sub(r"[\s\-]", "", number or "").upper()
+    """Return the form that is hashed and stored: full-width characters (which
+    Chinese input methods type) folded to ASCII by NFKC, spaces and dashes
+    dropped, upper-case."""
+    return re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", number or "")).upper()
 
 
 def validate_document_number(document_type: str, number: str) -> str:

@@ -105,6 +105,23 @@ def test_malformed_permits_are_refused(kind, number):
         documents.validate_document_number(kind, number)
 
 
+@pytest.mark.parametrize("kind,typed,stored", [
+    ("tw_permit", "１２３４５６７８", "12345678"),
+    ("passport", "Ｅ１２３４５６７８", "E12345678"),
+    ("cn_ric", "１１０１０１１９９００３０７７６５１", "110101199003077651"),
+])
+def test_full_width_input_is_stored_as_the_ascii_number(kind, typed, stored):
+    # Chinese input methods type full-width digits; stored otherwise, the same
+    # document would hash differently and could be bound to a second account.
+    assert documents.validate_document_number(kind, typed) == stored
+
+
+@pytest.mark.parametrize("kind,number", [("passport", "H١٢٣٤٥٦٧٨"), ("tw_permit", "١٢٣٤٥٦٧٨")])
+def test_digits_of_other_scripts_are_refused(kind, number):
+    with pytest.raises(ValidationError, match="valid number"):
+        documents.validate_document_number(kind, number)
+
+
 def test_minimum_age_follows_the_setting(settings):
     settings.PORTAL_MINIMUM_AGE = 18
     today = date(2026, 11, 23)
