@@ -46,7 +46,10 @@ _PDF_ACTIVE = re.compile(
 # Streams (including PDF 1.5 object streams, which can hold the names above
 # out of sight of a byte scan) are inflated and scanned too, within a budget
 # so a deflate bomb cannot exhaust memory.
-_PDF_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.DOTALL)
+# Found by a linear scan (``_pdf_streams``): a lazy regex from "stream" to
+# "endstream" takes time quadratic in the file on unterminated streams, and
+# runs past a stream whose data ends without a line break.
+_PDF_STREAM_START = re.compile(rb"stream\r?\n")
 _PDF_INFLATE_BUDGET = 20 * 1024 * 1024
 _PDF_HEX_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 
@@ -114,14 +117,29 @@ def _pdf_unescape(data: bytes) -> bytes:
     return _PDF_HEX_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), data)
 
 
+def _pdf_streams(data: bytes):
+    """Yield the raw bytes of each stream, or None for one that never ends."""
+    position = 0
+    while start := _PDF_STREAM_START.search(data, position):
+        end = data.find(b"endstream", start.end())
+        if end < 0:
+            yield None
+            return
+        yield data[start.end():end].rstrip(b"\r\n")
+        position = end + len(b"endstream")
+
+
 def _pdf_parts(data: bytes):
     """Yield the raw file, then each Flate stream inflated (within the budget)."""
     yield data
     budget = _PDF_INFLATE_BUDGET
-    for match in _PDF_STREAM.finditer(data):
+    for stream in _pdf_streams(data):
+        if stream is None:
+            yield b"/JavaScript"  # an unterminated stream cannot be inspected: refuse
+            return
         inflater = zlib.decompressobj()
         try:
-            inflated = inflater.decompress(match.group(1), budget)
+            inflated = inflater.decompress(stream, budget)
         except zlib.error:
             continue  # not Flate (an image, say): nothing the scan could read
         budget -= len(inflated)

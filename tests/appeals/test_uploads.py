@@ -130,3 +130,26 @@ def test_a_pdf_with_a_harmless_compressed_stream_is_kept():
     stream = b"4 0 obj << /Length 9 /Filter /FlateDecode >> stream\n" + content + b"\nendstream endobj\n"
     pdf = PDF_OK.replace(b"%%EOF", stream + b"%%EOF")
     assert evidence_clean(upload("scan.pdf", pdf, "application/pdf")).content == pdf
+
+
+def test_script_in_a_stream_right_after_one_without_a_line_break_is_refused():
+    import zlib
+
+    # The first stream's data runs straight into "endstream"; a scan that
+    # matched from there to the next "\nendstream" never inflated the second.
+    first = b"4 0 obj << /Length 3 >> stream\nabcendstream endobj\n"
+    hidden = zlib.compress(b"<< /S /JavaScript /JS (app.alert(1)) >>")
+    second = b"5 0 obj << /Type /ObjStm /Filter /FlateDecode >> stream\n" + hidden + b"\nendstream endobj\n"
+    pdf = PDF_OK.replace(b"%%EOF", first + second + b"%%EOF")
+    with pytest.raises(ValidationError) as error:
+        evidence_clean(upload("scan.pdf", pdf, "application/pdf"))
+    assert error.value.code == "pdf_active_content"
+
+
+def test_unterminated_streams_are_refused():
+    # 280 KB of "stream" with no "endstream": cannot be inspected, so refused
+    # (and scanned linearly; the earlier lazy regex took minutes on this).
+    pdf = PDF_OK.replace(b"%%EOF", b"stream\n" * 40_000 + b"%%EOF")
+    with pytest.raises(ValidationError) as error:
+        evidence_clean(upload("scan.pdf", pdf, "application/pdf"))
+    assert error.value.code == "pdf_active_content"
