@@ -116,8 +116,15 @@ def status_cache_key(platform_account_id: str) -> str:
 
 
 def status_snapshot_decode(raw: bytes | None) -> StatusSnapshot | None:
-    """Decode a raw cache value (for callers that fetch several keys in one round trip)."""
-    return StatusSnapshot(**json.loads(raw)) if raw else None
+    """Decode a raw cache value; an entry that does not decode (written by
+    another version of this code, say) is a miss, never an error."""
+    if not raw:
+        return None
+    try:
+        return StatusSnapshot(**json.loads(raw))
+    except (ValueError, TypeError):
+        logger.warning("Unreadable status cache entry; reading the database")
+        return None
 
 
 def status_cache_get(platform_account_id: str) -> StatusSnapshot | None:
@@ -128,11 +135,11 @@ def status_cache_get(platform_account_id: str) -> StatusSnapshot | None:
 
     client, _store = found
     try:
-        raw = client.get(KEY_PREFIX + platform_account_id)
+        raw = client.get(status_cache_key(platform_account_id))
     except redis.RedisError:
         logger.warning("Status cache read failed; reading the database", exc_info=True)
         return None
-    return StatusSnapshot(**json.loads(raw)) if raw else None
+    return status_snapshot_decode(raw)
 
 
 def status_cache_enabled() -> bool:

@@ -29,6 +29,7 @@ CLIENT_CACHE_PREFIX = "portal:apiclient:"
 # Revocation deletes the entry at once; the TTL only bounds the tiny race of a
 # request that read the row just before the revocation committed.
 CLIENT_CACHE_TTL_SECONDS = 60
+CLIENT_FIELDS = ("pk", "key_hash", "scopes", "revoked_at")
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -110,9 +111,7 @@ def client_by_prefix(
     """
     fields = _cached_fields(prefix, request, platform_account_id)
     if fields is None:
-        fields = ServiceClient.objects.filter(key_prefix=prefix).values(
-            "pk", "key_hash", "scopes", "revoked_at"
-        ).first()
+        fields = ServiceClient.objects.filter(key_prefix=prefix).values(*CLIENT_FIELDS).first()
         if fields is None:
             return None
         fields["revoked_at"] = fields["revoked_at"] and fields["revoked_at"].isoformat()
@@ -149,7 +148,18 @@ def _cached_fields(prefix: str, request, platform_account_id: str | None) -> dic
         getattr(request, "_request", request)._portal_status_prefetch = (
             platform_account_id, status_snapshot_decode(values[1]),
         )
-    return json.loads(values[0]) if values[0] else None
+    return _client_fields_decode(values[0])
+
+
+def _client_fields_decode(raw: bytes | None) -> dict | None:
+    """Decode a cached client; one that does not decode is a miss, never an error."""
+    try:
+        fields = json.loads(raw) if raw else None
+    except ValueError:
+        fields = None
+    if isinstance(fields, dict) and set(CLIENT_FIELDS) <= fields.keys():
+        return fields
+    return None
 
 
 def _cache_fields(prefix: str, fields: dict) -> None:

@@ -181,14 +181,14 @@ class AccountStatusView(ApiView):
 
 class MayView(ApiView):
     """The hot path: one Redis MGET (key and status), no serializer, and in the
-    common case no DRF request handling either (see ``dispatch``)."""
+    answer no DRF request handling either (see ``dispatch``)."""
 
     def dispatch(self, request, *args, **kwargs):
         # DRF's request wrapping costs as much as the answer itself. The common
-        # case (a valid key with the scope, the status in Redis) is answered here
-        # by the same functions DRF would call; anything else (a missing or bad
-        # key, a missing scope, an unknown feature, a cache miss, another method)
-        # goes through DRF below, which checks again and renders the error.
+        # case (a valid key with the scope, a known account) is answered here by
+        # the same functions DRF would call; anything else (a missing or bad key,
+        # a missing scope, an unknown feature or account, another method) goes
+        # through DRF below, which checks again and renders the error.
         if request.method == "GET":
             response = self._answer_from_cache(request, **kwargs)
             if response is not None:
@@ -201,11 +201,11 @@ class MayView(ApiView):
         try:
             key = api_key_from(request.META)
             client = key and client_for_key(key, request, platform_account_id)
+            if not client or not client.has_scope(self.required_scope):
+                return None
+            snapshot = _snapshot(request, platform_account_id)
         except exceptions.APIException:
-            return None
-        snapshot = prefetched_status(request, platform_account_id)
-        if not client or not client.has_scope(self.required_scope) or snapshot is None:
-            return None
+            return None  # DRF decides again and renders the JSON error
         # The renderer DRF would use, so both paths answer the same bytes.
         renderer = self.renderer_classes[0]()
         response = HttpResponse(

@@ -11,6 +11,7 @@ import pytest
 
 from accounts import cache
 from accounts.api import services as api_services
+from accounts.api.auth import CLIENT_CACHE_PREFIX
 from accounts.api.views import MayView
 
 from .conftest import READ, WRITE
@@ -38,10 +39,11 @@ def _may_url(account, feature="publish") -> str:
     return f"/api/v1/accounts/{account.platform_account_id}/may/{feature}"
 
 
-def test_cached_answer_is_byte_for_byte_drf_answer(api, restricted_user, drf_calls):
+def test_fast_answer_is_byte_for_byte_drf_answer(api, restricted_user, drf_calls, monkeypatch):
     url = _may_url(restricted_user, restricted_user.blocked_features[0])
-    cache.redis_client().delete(cache.status_cache_key(restricted_user.platform_account_id))
-    through_drf = api.get(url)  # cache miss: DRF answers and stores the status
+    with monkeypatch.context() as patched:
+        patched.setattr(MayView, "_answer_from_cache", lambda *args, **kwargs: None)
+        through_drf = api.get(url)
     from_cache = api.get(url)
     assert drf_calls == [url]  # the second answer did not go through DRF
     assert from_cache.status_code == through_drf.status_code == 200
@@ -87,15 +89,32 @@ def test_refusals_fall_through_to_drf_errors(
 def test_lost_redis_connection_falls_back_then_reconnects(api, restricted_user, drf_calls):
     url = _may_url(restricted_user, restricted_user.blocked_features[0])
     assert api.get(url).json()["allowed"] is False  # status cached, connection open
+    killed_id = _own_connection_id()
+    cache.redis_client().execute_command("CLIENT", "KILL", "ID", killed_id)
+
+    after_kill = api.get(url)  # the MGET fails: key and status are read another way
+    assert after_kill.status_code == 200 and after_kill.json()["allowed"] is False
+    again = api.get(url)
+    assert again.content == after_kill.content
+    assert _own_connection_id() != killed_id  # reconnected
+    assert drf_calls == []
+
+
+def _own_connection_id() -> int:
     connection = cache._owned_connection()
     connection.send_command("CLIENT", "ID")
-    own_id = connection.read_response()
-    cache.redis_client().execute_command("CLIENT", "KILL", "ID", own_id)
-    drf_calls.clear()
+    return connection.read_response()
 
-    after_kill = api.get(url)  # the dead connection fails: DRF answers from the database
-    assert after_kill.status_code == 200 and after_kill.json()["allowed"] is False
-    assert drf_calls == [url]
-    again = api.get(url)  # a fresh connection: from the cache again
-    assert again.content == after_kill.content
-    assert drf_calls == [url]
+
+@pytest.mark.parametrize("entry", [b"{not json", b'{"status": "active", "extra": 1}', b"[]"])
+def test_unreadable_cache_entries_are_misses(api, restricted_user, entry):
+    # Another version of this code may have written them (a rolling deploy).
+    url = _may_url(restricted_user, restricted_user.blocked_features[0])
+    assert api.get(url).status_code == 200  # the key's client is now cached too
+    client = cache.redis_client()
+    assert list(client.scan_iter(match=CLIENT_CACHE_PREFIX + "*"))
+    client.set(cache.status_cache_key(restricted_user.platform_account_id), entry)
+    for key in client.scan_iter(match=CLIENT_CACHE_PREFIX + "*"):
+        client.set(key, entry)
+    response = api.get(url)
+    assert response.status_code == 200 and response.json()["allowed"] is False
