@@ -30,7 +30,7 @@ def account_timeline(account: Account, *, limit: int = TIMELINE_LENGTH) -> list[
     events = (
         StatusEvent.objects.filter(account=account)
         .exclude(kind__in=StatusEvent.STAFF_ONLY_KINDS)
-        .select_related("hold")
+        .select_related("hold", "acting_user")  # the staff case page names who acted
         .order_by("-at", "-pk")[:limit]
     )
     return list(events)

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from accounts.models import Account
 from accounts.selectors import account_active_holds, account_timeline
 
+from . import liveness
 from .models import VerificationImage, VerificationRequest
 
 STEPS = ("who", "identity", "front", "back", "liveness", "review")
@@ -21,19 +22,26 @@ def latest_request(account: Account) -> VerificationRequest | None:
     return requests.order_by("-created_at", "-pk").first()
 
 
+def missing_parts(request: VerificationRequest) -> list[str]:
+    """Return the wizard steps (``STEPS``) still missing for a submission, in order.
+
+    Liveness counts as done only with the backend's minimum of frames: fewer
+    would be rejected automatically and use up one of the day's submissions.
+    """
+    kinds = list(request.images.values_list("kind", flat=True))
+    missing = [] if request.number_encrypted else ["identity"]
+    missing += [side for side in ("front", "back") if side not in kinds]
+    frame_count = kinds.count(VerificationImage.Kind.FRAME)
+    if not request.liveness_challenge or frame_count < liveness.backend().MIN_FRAMES:
+        missing.append("liveness")
+    return missing
+
+
 def next_step(request: VerificationRequest) -> str:
     """Return the first wizard step not done yet."""
-    kinds = set(request.images.values_list("kind", flat=True))
     if not request.subject:
         return "who"
-    if not request.number_encrypted:
-        return "identity"
-    for side in ("front", "back"):
-        if side not in kinds:
-            return side
-    if not request.liveness_challenge or "frame" not in kinds:
-        return "liveness"
-    return "review"
+    return next(iter(missing_parts(request)), "review")
 
 
 def frames(request: VerificationRequest) -> QuerySet[VerificationImage]:

@@ -26,7 +26,7 @@ from django.utils.translation import override
 from accounts import services as account_services
 from accounts.models import Account, Hold, StatusEvent
 
-from . import checks, crypto, documents, images, liveness
+from . import checks, crypto, documents, images, liveness, selectors
 from .models import CheckResult, IdentityBinding, VerificationImage, VerificationRequest
 
 logger = logging.getLogger(__name__)
@@ -234,20 +234,6 @@ def verification_liveness_add_frame(
         )
 
 
-def verification_missing_parts(request: VerificationRequest) -> list[str]:
-    """Return the names of the wizard steps (``selectors.STEPS``) still missing, in order."""
-    kinds = list(request.images.values_list("kind", flat=True))
-    missing = []
-    if not request.number_encrypted:
-        missing.append("identity")
-    for side in ("front", "back"):
-        if side not in kinds:
-            missing.append(side)
-    if not request.liveness_challenge or "frame" not in kinds:
-        missing.append("liveness")
-    return missing
-
-
 @transaction.atomic
 def verification_submit(
     *, request: VerificationRequest, acting_user: Account, now: datetime | None = None
@@ -255,7 +241,7 @@ def verification_submit(
     """Submit a complete draft and send the checks task on commit."""
     now = now or timezone.now()
     request = _require_draft(request, acting_user)
-    if verification_missing_parts(request):
+    if selectors.missing_parts(request):
         raise ValidationError(
             _("Some steps are not finished yet."), code="incomplete"
         )

@@ -165,7 +165,7 @@ def _step_liveness(request, vr, name):
 
 
 def _step_review(request, vr, name):
-    missing = services.verification_missing_parts(vr)
+    missing = selectors.missing_parts(vr)
     if request.method == "POST":
         try:
             services.verification_submit(request=vr, acting_user=request.user)

@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone, translation
 
 from accounts.models import Hold, Notice, StatusEvent
-from verification import crypto, services
+from verification import crypto, selectors, services
 from verification.models import IdentityBinding, VerificationImage, VerificationRequest
 
 from .conftest import ID_NUMBERS
@@ -73,7 +73,20 @@ def test_incomplete_draft_cannot_be_submitted(make_account):
     with pytest.raises(ValidationError) as info:
         services.verification_submit(request=request, acting_user=account)
     assert info.value.code == "incomplete"
-    assert services.verification_missing_parts(request) == ["identity", "front", "back", "liveness"]
+    assert selectors.missing_parts(request) == ["identity", "front", "back", "liveness"]
+
+
+def test_too_few_liveness_frames_cannot_be_submitted(make_request):
+    # Fewer than the backend's minimum would be rejected automatically and
+    # cost one of the day's submissions; the draft is simply not finished.
+    request = make_request(frames=2)
+    assert selectors.missing_parts(request) == ["liveness"]
+    assert selectors.next_step(request) == "liveness"
+    with pytest.raises(ValidationError) as info:
+        services.verification_submit(request=request, acting_user=request.account)
+    assert info.value.code == "incomplete"
+    request.refresh_from_db()
+    assert request.state == VerificationRequest.State.DRAFT
 
 
 def test_someone_else_cannot_touch_a_draft(make_request, make_account):
@@ -421,7 +434,6 @@ def test_abandoned_draft_photos_are_purged_and_asked_for_again(make_request, set
                                                                _private_media):
     from django.test import TestCase
 
-    from verification import selectors
 
     request = make_request()
     names = list(request.images.values_list("name", flat=True))

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import StatusEvent
-from verification import services
+from verification import selectors, services
 from verification.models import VerificationImage, VerificationRequest
 
 from .conftest import ID_NUMBERS
@@ -204,7 +204,7 @@ def test_every_link_on_the_review_screen_with_missing_parts_resolves(owner, clie
             services.verification_attach_image(request=vr, acting_user=owner, kind=name,
                                                upload=upload(card_jpeg(len(name))))
     vr.refresh_from_db()
-    missing = services.verification_missing_parts(vr)
+    missing = selectors.missing_parts(vr)
     assert missing
     page = client.get(_step(vr.pk, "review")).content.decode()
     assert _step(vr.pk, missing[0]) in page
