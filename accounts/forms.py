@@ -63,13 +63,7 @@ class HoldPlaceForm(forms.Form):
         }
 
 
-# Staff may only record what staff did: "verification approved", "appeal
-# accepted" and "expired" are written by their own flows, so the audit trail
-# can never claim one of them for a lift made by hand.
-STAFF_LIFT_REASONS = [
-    (Hold.LiftReason.STAFF, Hold.LiftReason.STAFF.label),
-    (Hold.LiftReason.PAID, Hold.LiftReason.PAID.label),
-]
+STAFF_LIFT_REASONS = [(reason, reason.label) for reason in Hold.MANUAL_LIFT_REASONS]
 
 
 class HoldLiftForm(forms.Form):

@@ -88,6 +88,11 @@ class Hold(models.Model):
         STAFF = "staff", _("Lifted by staff")
         EXPIRED = "expired", _("Expired")
 
+    # A lift made by hand (admin, API) may only record what a person or the
+    # platform did; the other reasons are written by their own flows, so the
+    # audit trail can never claim one of them for a lift made by hand.
+    MANUAL_LIFT_REASONS = (LiftReason.STAFF, LiftReason.PAID)
+
     account = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="holds"
     )

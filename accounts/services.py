@@ -181,11 +181,23 @@ def hold_lift(
     lift_reason: str,
     note: str = "",
     now: datetime | None = None,
+    by_flow: bool = False,
 ) -> Hold:
-    """Lift an active hold and recompute the account's status."""
+    """Lift an active hold and recompute the account's status.
+
+    Only the flows that own them (verification, appeals, expiry) pass
+    ``by_flow=True`` to record their reasons; other callers may record
+    ``Hold.MANUAL_LIFT_REASONS`` only.
+    """
     if lift_reason not in Hold.LiftReason.values:
         raise ValidationError(
             _("Unknown lift reason “%(r)s”.") % {"r": lift_reason}, code="unknown_lift_reason"
+        )
+    if not by_flow and lift_reason not in Hold.MANUAL_LIFT_REASONS:
+        raise ValidationError(
+            _("“%(r)s” is recorded by its own flow; a lift by hand is “staff” or “paid”.")
+            % {"r": lift_reason},
+            code="lift_reason_not_allowed",
         )
     account = _lock_account(hold.account_id)
     hold = Hold.objects.get(pk=hold.pk)  # fresh, under the account lock
@@ -252,7 +264,8 @@ def holds_lift_for_remedy(
     codes = reasons_with_remedy(remedy)
     holds = Hold.objects.active().filter(account=account, reason__in=codes).order_by("pk")
     return [
-        hold_lift(hold=hold, acting_user=acting_user, lift_reason=lift_reason, note=note)
+        hold_lift(hold=hold, acting_user=acting_user, lift_reason=lift_reason, note=note,
+                  by_flow=True)
         for hold in holds
     ]
 
@@ -272,7 +285,9 @@ def holds_lift_expired(*, now: datetime | None = None) -> int:
     due = Hold.objects.active().filter(expires_at__lte=now)
     return _apply_each(
         due.values_list("pk", flat=True),
-        lambda h: hold_lift(hold=h, acting_user=None, lift_reason=Hold.LiftReason.EXPIRED, now=now),
+        lambda h: hold_lift(
+            hold=h, acting_user=None, lift_reason=Hold.LiftReason.EXPIRED, now=now, by_flow=True
+        ),
     )
 
 

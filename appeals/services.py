@@ -481,7 +481,8 @@ def appeal_decide(
         if appeal.hold.is_active:
             account_services.hold_lift(hold=appeal.hold, acting_user=acting_user,
                                        lift_reason=Hold.LiftReason.APPEAL_ACCEPTED,
-                                       note=_("Appeal #%(pk)s accepted") % {"pk": appeal.pk})
+                                       note=_("Appeal #%(pk)s accepted") % {"pk": appeal.pk},
+                                       by_flow=True)
         _notify_owner(appeal, lambda: _("Your appeal was accepted"), message)
     else:
         _event(appeal, Kind.APPEAL_REJECTED, acting_user)

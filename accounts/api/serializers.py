@@ -30,7 +30,9 @@ class HoldPlaceSerializer(serializers.Serializer):
 
 
 class HoldLiftSerializer(serializers.Serializer):
-    lift_reason = serializers.ChoiceField(choices=Hold.LiftReason.choices)
+    lift_reason = serializers.ChoiceField(
+        choices=[(reason, reason.label) for reason in Hold.MANUAL_LIFT_REASONS]
+    )
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 

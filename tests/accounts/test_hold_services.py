@@ -137,7 +137,8 @@ def test_lifting_one_of_two_holds_keeps_the_other_in_force(frozen_user, place_ho
     extra = place_hold(frozen_user, "content_violation")
     frozen = Hold.objects.get(account=frozen_user, reason="suspicious_signin")
     services.hold_lift(
-        hold=frozen, acting_user=None, lift_reason=Hold.LiftReason.VERIFICATION_APPROVED
+        hold=frozen, acting_user=None, lift_reason=Hold.LiftReason.VERIFICATION_APPROVED,
+        by_flow=True,
     )
     frozen_user.refresh_from_db()
     assert frozen_user.status == "restricted"
@@ -159,6 +160,18 @@ def test_lifting_with_an_unknown_reason_is_refused(restricted_user):
     with pytest.raises(ValidationError) as error:
         services.hold_lift(hold=hold, acting_user=None, lift_reason="because")
     assert error.value.code == "unknown_lift_reason"
+    hold.refresh_from_db()
+    assert hold.is_active
+
+
+@pytest.mark.parametrize("reason", ["verification_approved", "appeal_accepted", "expired"])
+def test_a_lift_by_hand_cannot_record_a_flows_reason(restricted_user, reason):
+    hold = Hold.objects.get(account=restricted_user)
+    before = counts()
+    with pytest.raises(ValidationError) as error:
+        services.hold_lift(hold=hold, acting_user=None, lift_reason=reason)
+    assert error.value.code == "lift_reason_not_allowed"
+    assert counts() == before
     hold.refresh_from_db()
     assert hold.is_active
 

@@ -139,6 +139,15 @@ def test_lift_with_unknown_reason_is_400(api, frozen_user):
     assert frozen_user.holds.get().is_active
 
 
+@pytest.mark.parametrize("reason", ["verification_approved", "appeal_accepted", "expired"])
+def test_lift_cannot_claim_a_flows_reason(api, frozen_user, reason):
+    hold = frozen_user.holds.get()
+    response = api.post(f"/api/v1/holds/{hold.pk}/lift", {"lift_reason": reason}, format="json")
+    assert response.status_code == 400
+    assert "lift_reason" in response.json()["error"]["fields"]
+    assert frozen_user.holds.get().is_active
+
+
 def test_lift_unknown_hold_is_404(api, db):
     for pk in (999999, 2**70):
         response = api.post(f"/api/v1/holds/{pk}/lift", {"lift_reason": "staff"}, format="json")

@@ -11,7 +11,7 @@ from tests.conftest import wait_for
 
 
 def _lift(hold: Hold, reason=Hold.LiftReason.VERIFICATION_APPROVED) -> None:
-    account_services.hold_lift(hold=hold, acting_user=None, lift_reason=reason)
+    account_services.hold_lift(hold=hold, acting_user=None, lift_reason=reason, by_flow=True)
 
 
 @pytest.mark.django_db
