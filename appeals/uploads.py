@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from PIL import Image
 
 from verification import images
@@ -170,15 +170,15 @@ def _pdf_clean(name: str, data: bytes) -> CleanFile:
 _IMAGE_REFUSALS = {
     "too_many_pixels": (
         "image_too_large",
-        _lazy("“%(name)s” has too many pixels. Send a smaller photo."),
+        gettext_lazy("“%(name)s” has too many pixels. Send a smaller photo."),
     ),
     "format_not_allowed": (
         "file_type",
-        _lazy("“%(name)s” is not a JPEG, PNG or WebP photo or a PDF document."),
+        gettext_lazy("“%(name)s” is not a JPEG, PNG or WebP photo or a PDF document."),
     ),
     "unreadable": (
         "image_broken",
-        _lazy("“%(name)s” could not be read as a photo. It may be damaged."),
+        gettext_lazy("“%(name)s” could not be read as a photo. It may be damaged."),
     ),
 }
 
