@@ -9,7 +9,8 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-PYTEST_ARGS ?=
+# What to run: the whole suite unless told, e.g. PYTEST_ARGS="tests/accounts -k lift".
+PYTEST_ARGS ?= tests
 
 .PHONY: run test setup setup-test messages services browser lint bench makemessages
 
@@ -17,7 +18,7 @@ run: setup messages
 	$(PY) manage.py runportal
 
 test: setup-test messages services browser
-	$(PY) -m pytest -c tests/pytest.ini --rootdir=. tests $(PYTEST_ARGS)
+	$(PY) -m pytest -c tests/pytest.ini --rootdir=. $(PYTEST_ARGS)
 
 setup: $(VENV)/.runtime-installed
 setup-test: $(VENV)/.dev-installed
@@ -53,4 +54,5 @@ lint: setup-test
 	$(VENV)/bin/ruff check .
 
 bench: setup-test services
-	$(PY) bench/run_all.py
+	@command -v wrk >/dev/null || .ci/install-system-packages wrk
+	for script in bench/bench_*.py; do $(PY) $$script || exit 1; done
