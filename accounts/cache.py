@@ -168,10 +168,22 @@ def redis_mget(keys: list[str]) -> list[bytes | None]:
     this project's 2-core machine, see docs/benchmarks.md). A connection that
     only one thread of one process ever uses needs none of it. Any error
     drops the connection, so a half-read reply is never taken for the next
-    one, and is raised as ``redis.RedisError`` for the caller to fall back.
+    one; a lost connection is retried once on a new one, and other errors are
+    raised as ``redis.RedisError`` for the caller to fall back.
     Raises ``LookupError`` without a Redis cache.
     """
+    import redis
+
     connection = _owned_connection()
+    try:
+        return _mget_on(connection, keys)
+    except redis.ConnectionError:
+        # Redis closed an idle connection or restarted: a read is safe to
+        # repeat once, on a new connection (send_command reconnects).
+        return _mget_on(connection, keys)
+
+
+def _mget_on(connection, keys: list[str]) -> list[bytes | None]:
     try:
         connection.send_command("MGET", *keys)
         return connection.read_response()
