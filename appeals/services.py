@@ -511,17 +511,21 @@ def appeal_escalate(*, appeal: Appeal, acting_user: Account | None, note: str = 
         appeal.assignee = supervisor
     appeal.claimed_by, appeal.claimed_at = None, None
     appeal.save(update_fields=["escalated_at", "assignee", "claimed_by", "claimed_at"])
-    why = note.strip() or _("The answer is overdue (due %(due)s).") % {
-        "due": formats.date_format(timezone.localtime(appeal.sla_due_at), "DATETIME_FORMAT")}
+
+    def why() -> str:
+        # A staff note is sent as written; the fixed text in the reader's language.
+        return note.strip() or _("The answer is overdue (due %(due)s).") % {
+            "due": formats.date_format(timezone.localtime(appeal.sla_due_at), "DATETIME_FORMAT")}
+
     _message(appeal, author=acting_user, role=Message.Author.STAFF, internal=True,
-             body=_("Escalated: %(why)s") % {"why": why}, now=now)
+             body=_("Escalated: %(why)s") % {"why": why()}, now=now)
     _event(appeal, Kind.APPEAL_ESCALATED, acting_user, sla_due_at=appeal.sla_due_at.isoformat())
     url = reverse("admin:appeals_appeal_change", args=[appeal.pk])
     for staff in Account.objects.filter(groups__name=settings.PORTAL_APPEAL_SUPERVISOR_GROUP,
                                         is_active=True):
         with translation.override(staff.language):
             _notify(staff, _("Appeal #%(pk)s escalated to supervisors") % {"pk": appeal.pk},
-                    why, url)
+                    why(), url)
     return appeal
 
 

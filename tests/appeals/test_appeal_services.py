@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Hold, Notice, StatusEvent
 from appeals import services
@@ -244,6 +244,18 @@ def test_escalate_remind_and_close_each_once(restricted_user, officer, superviso
     assert {"appeal_escalated", "appeal_reminded", "appeal_closed"} <= kinds
     # Closed without a decision: the owner can file again at once.
     assert services.appeal_eligibility(hold=appeal.hold, account=restricted_user).allowed
+
+
+def test_escalation_notice_is_in_each_supervisors_language(restricted_user, officer, supervisor,
+                                                          file_appeal):
+    supervisor.language = "en"
+    supervisor.save(update_fields=["language"])
+    appeal = file_appeal(restricted_user.holds.get())
+    with translation.override("zh-hans"):  # the worker's (or acting staff's) language
+        assert services.appeals_escalate_overdue(now=timezone.now() + timedelta(days=3)) == 1
+    notice = Notice.objects.get(account=supervisor)
+    assert notice.title.startswith(f"Appeal #{appeal.pk} escalated")
+    assert notice.body.startswith("The answer is overdue")
 
 
 def test_escalating_a_colleagues_case_needs_a_supervisor(restricted_user, officer, supervisor,
