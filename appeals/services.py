@@ -608,10 +608,24 @@ def appeals_close_abandoned(*, now: datetime | None = None) -> int:
     silent = Appeal.objects.filter(state=State.AWAITING_USER, awaiting_since__lte=cutoff)
     decided = Appeal.objects.filter(state__in=[State.ACCEPTED, State.REJECTED],
                                     decided_at__lte=cutoff)
-    closed = _each(silent.values_list("pk", flat=True), lambda pk: appeal_close(
-        appeal=pk, acting_user=None, note="no answer from the user", now=now))
-    return closed + _each(decided.values_list("pk", flat=True), lambda pk: appeal_close(
-        appeal=pk, acting_user=None, note="decided; archived", now=now))
+    found = [*silent.values_list("pk", flat=True), *decided.values_list("pk", flat=True)]
+    return _each(found, lambda pk: appeal_close_if_abandoned(appeal=pk, now=now))
+
+
+@transaction.atomic
+def appeal_close_if_abandoned(*, appeal: Appeal | int, now: datetime) -> bool:
+    """Close an appeal the sweep found, if it still qualifies under the lock:
+    the owner may have answered (or staff asked again) since the sweep's query."""
+    appeal = _lock(appeal)
+    cutoff = now - settings.PORTAL_APPEAL_CLOSE_AFTER
+    if appeal.state == State.AWAITING_USER and appeal.awaiting_since <= cutoff:
+        note = "no answer from the user"
+    elif appeal.state in (State.ACCEPTED, State.REJECTED) and appeal.decided_at <= cutoff:
+        note = "decided; archived"
+    else:
+        return False
+    appeal_close(appeal=appeal, acting_user=None, note=note, now=now)
+    return True
 
 
 def appeals_close_for_lifted_hold(hold: Hold, *, now: datetime | None = None) -> int:

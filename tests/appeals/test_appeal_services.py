@@ -246,6 +246,19 @@ def test_escalate_remind_and_close_each_once(restricted_user, officer, superviso
     assert services.appeal_eligibility(hold=appeal.hold, account=restricted_user).allowed
 
 
+def test_the_close_sweep_spares_an_appeal_answered_after_its_query(
+    restricted_user, officer, file_appeal
+):
+    appeal = file_appeal(restricted_user.holds.get())
+    services.appeal_ask_user(appeal=appeal, acting_user=officer, body="Which post?")
+    later = timezone.now() + timedelta(days=15)  # past the close period
+    services.appeal_user_reply(appeal=appeal, acting_user=restricted_user, body="Post 42.")
+    # The sweep's query ran before the reply; the close re-checks under the lock.
+    assert services.appeal_close_if_abandoned(appeal=appeal.pk, now=later) is False
+    appeal.refresh_from_db()
+    assert appeal.state in Appeal.OPEN_STATES and appeal.closed_at is None
+
+
 def test_escalation_notice_is_in_each_supervisors_language(restricted_user, officer, supervisor,
                                                           file_appeal):
     supervisor.language = "en"
