@@ -184,25 +184,19 @@ _IMAGE_REFUSALS = {
 
 
 def _image_clean(name: str, data: bytes) -> CleanFile:
+    """Rebuild the pixels into a fresh file of the same format (see images.rebuild)."""
     try:
         image = images.open_guarded(data)
         image.load()
+        content_type, extension = IMAGE_FORMATS[image.format]
+        mode = "RGBA" if image.mode in ("RGBA", "LA", "P") and image.format != "JPEG" else "RGB"
+        clean = images.rebuild(image, mode=mode)
     except ValidationError as error:
         code, message = _IMAGE_REFUSALS.get(error.code, _IMAGE_REFUSALS["unreadable"])
         raise ValidationError(message % {"name": name}, code=code) from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         code, message = _IMAGE_REFUSALS["unreadable"]
         raise ValidationError(message % {"name": name}, code=code) from None
-    return _reencode(name, image)
-
-
-def _reencode(name: str, image: Image.Image) -> CleanFile:
-    """Rebuild the pixels into a fresh file: no EXIF, no trailing payload."""
-    content_type, extension = IMAGE_FORMATS[image.format]
-    mode = "RGBA" if image.mode in ("RGBA", "LA", "P") and image.format != "JPEG" else "RGB"
-    pixels = image.convert(mode)
-    clean = Image.new(mode, pixels.size)
-    clean.paste(pixels)
     out = io.BytesIO()
     options = {"quality": 90} if image.format in ("JPEG", "WEBP") else {}
     clean.save(out, format=image.format, **options)

@@ -131,17 +131,23 @@ def sanitize(upload) -> CleanImage:
     image = open_guarded(data)
     try:
         image.load()
-        image = ImageOps.exif_transpose(image)  # keep the picture upright, then drop EXIF
-        rgb = image.convert("RGB")
+        clean = rebuild(image, mode="RGB")
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise _unreadable() from None
-    rgb.thumbnail((STORE_MAX_EDGE, STORE_MAX_EDGE))
-    # A new image holds only pixels: no info dict, EXIF, ICC or trailing bytes.
-    clean = Image.new("RGB", rgb.size)
-    clean.paste(rgb)
     out = io.BytesIO()
     clean.save(out, format="JPEG", quality=90, optimize=True)
     return CleanImage(content=out.getvalue(), width=clean.width, height=clean.height)
+
+
+def rebuild(image: Image.Image, *, mode: str) -> Image.Image:
+    """Return a new image of only the loaded ``image``'s pixels: upright (EXIF
+    orientation applied), in ``mode``, at most ``STORE_MAX_EDGE`` on a side, with
+    no info dict, EXIF, ICC or trailing bytes. May raise Pillow's decode errors."""
+    pixels = ImageOps.exif_transpose(image).convert(mode)
+    pixels.thumbnail((STORE_MAX_EDGE, STORE_MAX_EDGE))
+    clean = Image.new(mode, pixels.size)
+    clean.paste(pixels)
+    return clean
 
 
 # ---------------------------------------------------------------------------

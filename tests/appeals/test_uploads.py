@@ -26,6 +26,16 @@ def test_exif_and_gps_are_dropped(settings):
     assert b"SpyCam" not in clean.content
 
 
+def test_a_phone_photo_taken_sideways_is_stored_upright():
+    # Phones store the sensor's pixels and say "rotate 90°" in EXIF (orientation 6).
+    out = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.new("RGB", (400, 200), (10, 120, 200)).save(out, format="JPEG", exif=exif)
+    clean = evidence_clean(upload("photo.jpg", out.getvalue()))
+    assert Image.open(io.BytesIO(clean.content)).size == (200, 400)
+
+
 def test_payload_appended_to_an_image_is_dropped():
     clean = evidence_clean(upload("photo.jpg", image_bytes() + b"<script>alert(1)</script>"))
     assert b"<script>" not in clean.content
