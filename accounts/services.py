@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -379,15 +379,24 @@ def notice_send(
 ) -> Notice:
     """Create an in-portal notice and, on commit, email the same text.
 
-    With ``dedupe_key`` a second call about the same thing (a task run twice)
-    returns the first notice and sends nothing more.
+    With ``dedupe_key`` a second call about the same thing (a task run twice,
+    or at once) returns the first notice, and queues its email again only if
+    it has not gone out: the first run may have died before queueing it, and
+    the email claim (``notice_claim_email``) makes a second send impossible.
     """
-    if dedupe_key and (existing := Notice.objects.filter(dedupe_key=dedupe_key).first()):
-        return existing
-    notice = Notice.objects.create(
-        account=account, title=title, body=body, url=url, dedupe_key=dedupe_key or None
-    )
-    if email and account.email:
+    notice = dedupe_key and Notice.objects.filter(dedupe_key=dedupe_key).first()
+    if not notice:
+        try:
+            with transaction.atomic():  # a savepoint: a concurrent twin may win the key
+                notice = Notice.objects.create(
+                    account=account, title=title, body=body, url=url,
+                    dedupe_key=dedupe_key or None,
+                )
+        except IntegrityError:
+            if not dedupe_key:
+                raise
+            notice = Notice.objects.get(dedupe_key=dedupe_key)
+    if email and account.email and notice.emailed_at is None:
         from . import tasks
 
         transaction.on_commit(lambda: tasks.notify_email_notice.delay(notice.pk))

@@ -17,6 +17,22 @@ def test_hold_notice_task_run_twice_makes_one_notice(active_user, place_hold):
     assert Notice.objects.filter(account=active_user).count() == 1
 
 
+def test_a_second_run_queues_the_email_the_first_never_sent(
+    active_user, django_capture_on_commit_callbacks
+):
+    # The first run made the notice, then died before its email was queued.
+    first = services.notice_send(account=active_user, title="Hi", email=False, dedupe_key="k1")
+    with django_capture_on_commit_callbacks() as queued:
+        again = services.notice_send(account=active_user, title="Hi", dedupe_key="k1")
+    assert again == first and len(queued) == 1  # the email task, queued on commit
+
+    services.notice_claim_email(notice_id=first.pk)  # now it has gone out
+    with django_capture_on_commit_callbacks() as queued:
+        services.notice_send(account=active_user, title="Hi", dedupe_key="k1")
+    assert queued == []
+    assert Notice.objects.filter(dedupe_key="k1").count() == 1
+
+
 def test_placing_and_lifting_make_two_different_notices(active_user, place_hold):
     hold = place_hold(active_user, "content_violation")
     services.hold_lift(hold=hold, acting_user=None, lift_reason=Hold.LiftReason.STAFF)
