@@ -96,7 +96,7 @@ def status_cache_store(snapshot: StatusSnapshot) -> None:
     import redis
 
     client, store = found
-    key = KEY_PREFIX + snapshot.platform_account_id
+    key = status_cache_key(snapshot.platform_account_id)
     try:
         store(
             keys=[key],

@@ -103,13 +103,6 @@ def expected_wait_python(reason: str, *, now: datetime) -> timedelta | None:
     durations = [(decided - created).total_seconds() for created, decided in pairs]
     return timedelta(seconds=statistics.median(durations)) if durations else None
 
-def staff_queue() -> QuerySet[Appeal]:
-    """Open appeals, oldest-due first, urgent first among equals."""
-    return (Appeal.objects.filter(state__in=Appeal.OPEN_STATES)
-            .select_related("account", "assignee", "claimed_by", "hold")
-            .order_by("sla_due_at", "-priority", "pk"))
-
-
 @dataclass
 class QueueStats:
     depth: int

@@ -27,7 +27,6 @@ _SIGNATURES = (
     (b"\xff\xd8\xff", "JPEG"),
     (b"\x89PNG\r\n\x1a\n", "PNG"),
 )
-ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP")
 # Long edge of the stored copy; larger photos add nothing a reviewer can see.
 STORE_MAX_EDGE = 4096
 # Long edge of the copy the automatic checks analyse. 1000 lets the JPEG decoder

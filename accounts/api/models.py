@@ -38,16 +38,6 @@ class ServiceClient(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.key_prefix})"
 
-    # DRF treats whatever authentication returns as ``request.user``.
-    is_authenticated = True
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
-
-    def has_scope(self, scope: str) -> bool:
-        return scope in self.scopes
-
     def key_issue(self) -> str:
         """Give this (unsaved or rotated) client a new key; return it in full, once."""
         full, self.key_prefix, self.key_hash = signing.key_generate()
