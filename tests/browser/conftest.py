@@ -38,11 +38,15 @@ DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[object]:
+def chromium(tmp_path_factory) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
+    from tests.browser.camera import write_clip
+
+    clip = write_clip(tmp_path_factory.mktemp("camera") / "camera.y4m")
+    args = [*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={clip}"]
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
         yield browser
         browser.close()
 
