@@ -1,6 +1,7 @@
 """The owner's pages: filing, progress, reply, download; access and bad input."""
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from accounts.models import Hold, StatusEvent
@@ -125,7 +126,7 @@ def test_cooldown_rule_shows_the_date(owner_client, restricted_user, officer, fi
 
     with override("en"):
         when = formats.date_format(
-            timezone.localtime(appeal.decided_at + services.settings.PORTAL_APPEAL_COOLDOWN),
+            timezone.localtime(appeal.decided_at + settings.PORTAL_APPEAL_COOLDOWN),
             "DATETIME_FORMAT")
     assert when in page
     detail = owner_client.get(reverse("appeals:detail", args=[appeal.pk])).content.decode()

@@ -1,50 +1,28 @@
-"""Every write to holds, account status and the event log goes through here.
-
-Each service locks the account row (``select_for_update``) before it reads
-the holds, so two concurrent changes to one account are serialised and the
-stored status is always the one derived from the holds it committed with.
-Side effects (notices, email, webhooks, cache) run on commit only.
-"""
+"""Placing, lifting and escalating holds, one account row lock at a time."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Account, Hold, Notice, StatusEvent
-from .reasons import CATALOG, LEVEL_RANK, Feature, Reason, reasons_with_remedy
-from .status import derive_status
+from ..models import Account, Hold, StatusEvent
+from ..reasons import CATALOG, LEVEL_RANK, Feature, Reason, reasons_with_remedy
+from .events import event_record
+from .status import (
+    _lift_listeners_on_commit,
+    _lock_account,
+    _notify_on_commit,
+    account_recompute_status,
+)
 
 logger = logging.getLogger(__name__)
 Kind = StatusEvent.Kind
-
-
-# ---------------------------------------------------------------------------
-# Events
-# ---------------------------------------------------------------------------
-def event_record(
-    *,
-    account: Account,
-    kind: str,
-    acting_user: Account | None,
-    hold: Hold | None = None,
-    data: dict[str, Any] | None = None,
-) -> StatusEvent:
-    """Append one event to the account's log. The only way events are written."""
-    if kind not in Kind.values:
-        raise ValidationError(
-            _("Unknown event kind %(kind)s.") % {"kind": kind}, code="unknown_kind"
-        )
-    return StatusEvent.objects.create(
-        account=account, kind=kind, acting_user=acting_user, hold=hold, data=data or {}
-    )
 
 
 # ---------------------------------------------------------------------------
@@ -96,11 +74,6 @@ def _future_or_error(value: datetime | None, *, now: datetime, field: str) -> da
 # ---------------------------------------------------------------------------
 # Holds
 # ---------------------------------------------------------------------------
-def _lock_account(account: Account | int) -> Account:
-    pk = account.pk if isinstance(account, Account) else account
-    return Account.objects.select_for_update().get(pk=pk)
-
-
 @transaction.atomic
 def hold_place(
     *,
@@ -306,132 +279,3 @@ def _apply_each(pks: Iterable[int], action) -> int:
             logger.info("Skipped hold %s: %s", pk, error.messages)
     return done
 
-
-# ---------------------------------------------------------------------------
-# Derived status
-# ---------------------------------------------------------------------------
-@transaction.atomic
-def account_recompute_status(
-    *, account: Account, acting_user: Account | None, locked: bool = False
-) -> Account:
-    """Store the status derived from the active holds; log a change."""
-    if not locked:
-        account = _lock_account(account)
-    pairs = Hold.objects.active().filter(account=account).values_list("level", "blocked_features")
-    derived = derive_status(pairs)
-    if derived.status == account.status and derived.blocked_features == account.blocked_features:
-        return account
-
-    old_status = account.status
-    account.status = derived.status
-    account.blocked_features = derived.blocked_features
-    account.status_changed_at = timezone.now()
-    account.status_version += 1
-    account.save(
-        update_fields=["status", "blocked_features", "status_changed_at", "status_version"]
-    )
-    event = event_record(
-        account=account,
-        kind=Kind.STATUS_CHANGED,
-        acting_user=acting_user,
-        data={
-            "old": old_status,
-            "new": derived.status,
-            "blocked_features": derived.blocked_features,
-            "version": account.status_version,
-        },
-    )
-    _status_changed_on_commit(account, event)
-    return account
-
-
-def _status_changed_on_commit(account: Account, event: StatusEvent) -> None:
-    from . import cache, tasks
-
-    snapshot = cache.StatusSnapshot.of(account)
-    transaction.on_commit(lambda: cache.status_cache_store(snapshot))
-    transaction.on_commit(lambda: tasks.status_changed_fanout.delay(event.pk))
-
-
-def _lift_listeners_on_commit(hold: Hold) -> None:
-    from . import tasks
-
-    transaction.on_commit(lambda: tasks.holds_after_lift.delay(hold.pk))
-
-
-def _notify_on_commit(account: Account, *, kind: str, hold_id: int) -> None:
-    from . import tasks
-
-    transaction.on_commit(lambda: tasks.notify_hold_change.delay(account.pk, kind, hold_id))
-
-
-# ---------------------------------------------------------------------------
-# Notices
-# ---------------------------------------------------------------------------
-def notice_send(
-    *,
-    account: Account,
-    title: str,
-    body: str = "",
-    url: str = "",
-    email: bool = True,
-    dedupe_key: str | None = None,
-) -> Notice:
-    """Create an in-portal notice and, on commit, email the same text.
-
-    With ``dedupe_key`` a second call about the same thing (a task run twice,
-    or at once) returns the first notice, and queues its email again only if
-    it has not gone out: the first run may have died before queueing it, and
-    the email claim (``notice_claim_email``) makes a second send impossible.
-    """
-    notice = dedupe_key and Notice.objects.filter(dedupe_key=dedupe_key).first()
-    if not notice:
-        try:
-            with transaction.atomic():  # a savepoint: a concurrent twin may win the key
-                notice = Notice.objects.create(
-                    account=account, title=title, body=body, url=url,
-                    dedupe_key=dedupe_key or None,
-                )
-        except IntegrityError:
-            if not dedupe_key:
-                raise
-            notice = Notice.objects.get(dedupe_key=dedupe_key)
-    if email and account.email and notice.emailed_at is None:
-        from . import tasks
-
-        transaction.on_commit(lambda: tasks.notify_email_notice.delay(notice.pk))
-    return notice
-
-
-def notice_claim_email(*, notice_id: int, now: datetime | None = None) -> Notice | None:
-    """Mark a notice as emailed; return it, or None if it was already claimed."""
-    claimed = Notice.objects.filter(pk=notice_id, emailed_at__isnull=True).update(
-        emailed_at=now or timezone.now()
-    )
-    return Notice.objects.select_related("account").get(pk=notice_id) if claimed else None
-
-
-def notice_release_email(*, notice_id: int) -> None:
-    """Undo an email claim after the send failed, so a retry can send it."""
-    Notice.objects.filter(pk=notice_id).update(emailed_at=None)
-
-
-def notices_mark_read(*, account: Account, now: datetime | None = None) -> int:
-    """Mark every unread notice of ``account`` read. Return how many."""
-    return Notice.objects.filter(account=account, read_at__isnull=True).update(
-        read_at=now or timezone.now()
-    )
-
-
-# ---------------------------------------------------------------------------
-# Account settings
-# ---------------------------------------------------------------------------
-def account_password_changed(*, account: Account) -> None:
-    """Record that the owner changed their password (securing the account)."""
-    event_record(account=account, kind=Kind.PASSWORD_CHANGED, acting_user=account)
-
-
-def account_set_language(*, account: Account, language: str) -> None:
-    """Remember the language notices and emails are written in."""
-    if account.language != language:
-        Account.objects.filter(pk=account.pk).update(language=language)

@@ -1,0 +1,30 @@
+"""The event log: every write of a status event goes through ``event_record``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from ..models import Account, Hold, StatusEvent
+
+Kind = StatusEvent.Kind
+
+def event_record(
+    *,
+    account: Account,
+    kind: str,
+    acting_user: Account | None,
+    hold: Hold | None = None,
+    data: dict[str, Any] | None = None,
+) -> StatusEvent:
+    """Append one event to the account's log. The only way events are written."""
+    if kind not in Kind.values:
+        raise ValidationError(
+            _("Unknown event kind %(kind)s.") % {"kind": kind}, code="unknown_kind"
+        )
+    return StatusEvent.objects.create(
+        account=account, kind=kind, acting_user=acting_user, hold=hold, data=data or {}
+    )
+

@@ -1,0 +1,66 @@
+"""In-portal notices (the bell) and the email that goes out with each."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ..models import Account, Notice
+
+
+def notice_send(
+    *,
+    account: Account,
+    title: str,
+    body: str = "",
+    url: str = "",
+    email: bool = True,
+    dedupe_key: str | None = None,
+) -> Notice:
+    """Create an in-portal notice and, on commit, email the same text.
+
+    With ``dedupe_key`` a second call about the same thing (a task run twice,
+    or at once) returns the first notice, and queues its email again only if
+    it has not gone out: the first run may have died before queueing it, and
+    the email claim (``notice_claim_email``) makes a second send impossible.
+    """
+    notice = dedupe_key and Notice.objects.filter(dedupe_key=dedupe_key).first()
+    if not notice:
+        try:
+            with transaction.atomic():  # a savepoint: a concurrent twin may win the key
+                notice = Notice.objects.create(
+                    account=account, title=title, body=body, url=url,
+                    dedupe_key=dedupe_key or None,
+                )
+        except IntegrityError:
+            if not dedupe_key:
+                raise
+            notice = Notice.objects.get(dedupe_key=dedupe_key)
+    if email and account.email and notice.emailed_at is None:
+        from .. import tasks
+
+        transaction.on_commit(lambda: tasks.notify_email_notice.delay(notice.pk))
+    return notice
+
+
+def notice_claim_email(*, notice_id: int, now: datetime | None = None) -> Notice | None:
+    """Mark a notice as emailed; return it, or None if it was already claimed."""
+    claimed = Notice.objects.filter(pk=notice_id, emailed_at__isnull=True).update(
+        emailed_at=now or timezone.now()
+    )
+    return Notice.objects.select_related("account").get(pk=notice_id) if claimed else None
+
+
+def notice_release_email(*, notice_id: int) -> None:
+    """Undo an email claim after the send failed, so a retry can send it."""
+    Notice.objects.filter(pk=notice_id).update(emailed_at=None)
+
+
+def notices_mark_read(*, account: Account, now: datetime | None = None) -> int:
+    """Mark every unread notice of ``account`` read. Return how many."""
+    return Notice.objects.filter(account=account, read_at__isnull=True).update(
+        read_at=now or timezone.now()
+    )
+

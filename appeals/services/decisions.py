@@ -1,0 +1,155 @@
+"""Decisions, escalation, reminders and closing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts import services as account_services
+from accounts.models import Account, Hold, StatusEvent
+from accounts.reasons import Level
+
+from ..models import MESSAGE_MAX_LENGTH, Appeal, Message
+from .claims import _require_open, _require_staff, _take_claim
+from .common import (
+    _event,
+    _least_busy,
+    _lock,
+    _message,
+    _move,
+    _notify,
+    _notify_owner,
+    _text_or_error,
+)
+
+State = Appeal.State
+Kind = StatusEvent.Kind
+
+
+def hold_needs_supervisor(hold: Hold) -> bool:
+    """Return whether lifting ``hold`` needs the supervisor permission (ban, legal)."""
+    return hold.level == Level.BANNED or hold.reason == "legal"
+
+
+@transaction.atomic
+def appeal_decide(
+    *, appeal: Appeal, acting_user: Account, decision: str, message: str,
+    now: datetime | None = None,
+) -> Appeal:
+    """Accept (lift the hold) or reject (keep it) with a message to the owner."""
+    now = now or timezone.now()
+    _require_staff(acting_user)
+    if decision not in (Appeal.Decision.ACCEPTED, Appeal.Decision.REJECTED):
+        raise ValidationError(_("Choose accept or reject."), code="unknown_decision")
+    message = _text_or_error(message, limit=MESSAGE_MAX_LENGTH, field=_("decision message"))
+    appeal = _lock(appeal)
+    _require_open(appeal)
+    _take_claim(appeal, acting_user, now)
+    if decision == Appeal.Decision.ACCEPTED and hold_needs_supervisor(appeal.hold) \
+            and not acting_user.has_perm("accounts.lift_protected_hold"):
+        raise ValidationError(_("Only a supervisor can accept an appeal against a ban or a "
+                                "legal hold. Escalate it instead."), code="needs_supervisor")
+    _move(appeal, decision)
+    appeal.decision, appeal.decided_at, appeal.decided_by = decision, now, acting_user
+    appeal.decision_message = message
+    appeal.claimed_by, appeal.claimed_at, appeal.awaiting_since = None, None, None
+    appeal.save()
+    _message(appeal, author=acting_user, role=Message.Author.STAFF, body=message, now=now)
+    if decision == Appeal.Decision.ACCEPTED:
+        _event(appeal, Kind.APPEAL_ACCEPTED, acting_user)
+        if appeal.hold.is_active:
+            account_services.hold_lift(hold=appeal.hold, acting_user=acting_user,
+                                       lift_reason=Hold.LiftReason.APPEAL_ACCEPTED,
+                                       note=_("Appeal #%(pk)s accepted") % {"pk": appeal.pk},
+                                       by_flow=True)
+        _notify_owner(appeal, lambda: _("Your appeal was accepted"), message)
+    else:
+        _event(appeal, Kind.APPEAL_REJECTED, acting_user)
+        _notify_owner(appeal, lambda: _("Your appeal was rejected"), message)
+    return appeal
+
+
+@transaction.atomic
+def appeal_escalate(*, appeal: Appeal, acting_user: Account | None, note: str = "",
+                    now: datetime | None = None) -> Appeal:
+    """Hand an open appeal to the least busy supervisor and tell the supervisors."""
+    now = now or timezone.now()
+    if acting_user is not None:
+        _require_staff(acting_user)
+    appeal = _lock(appeal)
+    _require_open(appeal)
+    if acting_user is not None and not acting_user.has_perm("appeals.supervise_appeal"):
+        _take_claim(appeal, acting_user, now)  # refuses if a colleague holds the case
+    if appeal.escalated_at is not None:
+        if acting_user is None:
+            return appeal  # the beat task already did it: nothing to do
+        raise ValidationError(_("This appeal was already escalated."), code="already_escalated")
+    supervisor = _least_busy(settings.PORTAL_APPEAL_SUPERVISOR_GROUP)
+    appeal.escalated_at = now
+    if supervisor is not None:
+        appeal.assignee = supervisor
+    appeal.claimed_by, appeal.claimed_at = None, None
+    appeal.save(update_fields=["escalated_at", "assignee", "claimed_by", "claimed_at"])
+
+    def why() -> str:
+        # A staff note is sent as written; the fixed text in the reader's language.
+        return note.strip() or _("The answer is overdue (due %(due)s).") % {
+            "due": formats.date_format(timezone.localtime(appeal.sla_due_at), "DATETIME_FORMAT")}
+
+    _message(appeal, author=acting_user, role=Message.Author.STAFF, internal=True,
+             body=_("Escalated: %(why)s") % {"why": why()}, now=now)
+    _event(appeal, Kind.APPEAL_ESCALATED, acting_user, sla_due_at=appeal.sla_due_at.isoformat())
+    url = reverse("admin:appeals_appeal_change", args=[appeal.pk])
+    for staff in Account.objects.filter(groups__name=settings.PORTAL_APPEAL_SUPERVISOR_GROUP,
+                                        is_active=True):
+        with translation.override(staff.language):
+            _notify(staff, _("Appeal #%(pk)s escalated to supervisors") % {"pk": appeal.pk},
+                    why(), url)
+    return appeal
+
+
+@transaction.atomic
+def appeal_remind(*, appeal: Appeal, now: datetime | None = None) -> bool:
+    """Remind an owner who has not answered a question; once per question."""
+    now = now or timezone.now()
+    appeal = _lock(appeal)
+    if (appeal.state != State.AWAITING_USER or appeal.reminded_at is not None
+            or appeal.awaiting_since is None
+            or appeal.awaiting_since + settings.PORTAL_APPEAL_REMIND_AFTER > now):
+        return False
+    appeal.reminded_at = now
+    appeal.save(update_fields=["reminded_at"])
+    _event(appeal, Kind.APPEAL_REMINDED, None)
+    close_on = appeal.awaiting_since + settings.PORTAL_APPEAL_CLOSE_AFTER
+    with translation.override(appeal.account.language):
+        body = _("Staff are waiting for your answer. Without one, the appeal closes on "
+                 "%(when)s.") % {"when": formats.date_format(timezone.localtime(close_on),
+                                                            "DATETIME_FORMAT")}
+    _notify_owner(appeal, lambda: _("Reminder: your appeal is waiting for your answer"), body)
+    return True
+
+
+@transaction.atomic
+def appeal_close(*, appeal: Appeal, acting_user: Account | None, note: str = "",
+                 now: datetime | None = None) -> Appeal:
+    """Close a decided appeal, or one left waiting for the owner's answer."""
+    now = now or timezone.now()
+    appeal = _lock(appeal)
+    if appeal.state == State.CLOSED:
+        return appeal
+    _move(appeal, State.CLOSED)
+    appeal.closed_at, appeal.claimed_by, appeal.claimed_at = now, None, None
+    appeal.save(update_fields=["state", "closed_at", "claimed_by", "claimed_at"])
+    _event(appeal, Kind.APPEAL_CLOSED, acting_user, note=note, decision=appeal.decision)
+    if not appeal.decision:
+        _notify_owner(appeal, lambda: _("Your appeal was closed"),
+                      lambda: _("We did not hear back from you, so the appeal was closed. You "
+                                "can file a new one with your answer."))
+    return appeal
+

@@ -1,0 +1,83 @@
+"""The state table and the helpers every verification service shares."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from accounts import services as account_services
+from accounts.models import Account, Hold
+
+from ..models import VerificationRequest
+
+State = VerificationRequest.State
+
+TRANSITIONS: dict[str, set[str]] = {
+    State.DRAFT: {State.SUBMITTED},
+    State.SUBMITTED: {State.CHECKING},
+    State.CHECKING: {State.AUTO_REJECTED, State.IN_REVIEW, State.SUBMITTED},
+    State.IN_REVIEW: {State.APPROVED, State.REJECTED},
+    State.AUTO_REJECTED: set(),
+    State.APPROVED: set(),
+    State.REJECTED: set(),
+}
+
+
+def _move(request: VerificationRequest, new: str) -> None:
+    if new not in TRANSITIONS[request.state]:
+        raise ValidationError(
+            _("This request is %(state)s and cannot change that way.")
+            % {"state": request.get_state_display()},
+            code="bad_transition",
+        )
+    request.state = new
+
+
+def _lock(request: VerificationRequest | int) -> VerificationRequest:
+    pk = request.pk if isinstance(request, VerificationRequest) else request
+    return VerificationRequest.objects.select_for_update().get(pk=pk)
+
+
+def _require_draft(request: VerificationRequest, acting_user: Account) -> VerificationRequest:
+    request = _lock(request)
+    if request.account_id != acting_user.pk:
+        raise ValidationError(_("This request belongs to someone else."), code="not_owner")
+    if request.state != State.DRAFT:
+        raise ValidationError(_("This request was already submitted."), code="not_draft")
+    return request
+
+
+def _enqueue_checks(pk: int) -> None:
+    from .. import tasks
+
+    tasks.verification_run_checks.delay_on_commit(pk)
+
+
+def _identity_bound_hold(account: Account) -> None:
+    """Place the identity_bound hold (once): its card offers the appeal."""
+    if not Hold.objects.active().filter(account=account, reason="identity_bound").exists():
+        account_services.hold_place(
+            account=account, reason="identity_bound", acting_user=None,
+            source=Hold.Source.SYSTEM,
+        )
+
+
+def _notify(request: VerificationRequest, *, approved: bool) -> None:
+    account = request.account
+    with override(account.language):
+        if approved:
+            title = _("Your real-name verification was approved")
+        elif request.state == State.AUTO_REJECTED:
+            title = _("Your verification needs another try")
+        else:
+            title = _("Your real-name verification was not approved")
+        body = request.decision_message or (
+            str(VerificationRequest.Decision(request.decision_reason).label)
+            if request.decision_reason else ""
+        )
+        account_services.notice_send(
+            account=account, title=title, body=body,
+            url=reverse("verification:progress", args=[request.pk]),
+        )

@@ -1,0 +1,188 @@
+"""Staff review: claims, decisions, the identity binding and the audit of image views."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import services as account_services
+from accounts.models import Account, Hold, StatusEvent
+
+from ..models import IdentityBinding, VerificationImage, VerificationRequest
+from .common import (
+    _identity_bound_hold,
+    _lock,
+    _move,
+    _notify,
+)
+
+State = VerificationRequest.State
+Kind = StatusEvent.Kind
+
+
+def _claim_holder_or_error(request: VerificationRequest, acting_user: Account, now) -> None:
+    if request.is_claimed_by_other(acting_user, now):
+        raise ValidationError(
+            _("%(user)s has claimed this case until %(until)s; you cannot act on it.")
+            % {"user": request.claimed_by, "until": timezone.localtime(request.claimed_until)
+               .strftime("%H:%M")},
+            code="claimed_by_other",
+        )
+
+
+@transaction.atomic
+def verification_claim(
+    *, request: VerificationRequest, acting_user: Account, now: datetime | None = None
+) -> VerificationRequest:
+    """Lock the case for ``acting_user`` for the claim timeout (renewing their own claim)."""
+    now = now or timezone.now()
+    request = _lock(request)
+    if request.state != State.IN_REVIEW:
+        raise ValidationError(_("Only cases in review can be claimed."), code="not_in_review")
+    _claim_holder_or_error(request, acting_user, now)
+    request.claimed_by = acting_user
+    request.claimed_until = now + settings.PORTAL_VERIFICATION_CLAIM_TIMEOUT
+    request.save(update_fields=["claimed_by", "claimed_until"])
+    return request
+
+
+@transaction.atomic
+def verification_release(
+    *, request: VerificationRequest, acting_user: Account, now: datetime | None = None
+) -> VerificationRequest:
+    """Give the case back to the queue."""
+    now = now or timezone.now()
+    request = _lock(request)
+    _claim_holder_or_error(request, acting_user, now)
+    request.claimed_by = None
+    request.claimed_until = None
+    request.save(update_fields=["claimed_by", "claimed_until"])
+    return request
+
+
+def _lock_for_decision(request, acting_user, now) -> VerificationRequest:
+    request = _lock(request)
+    if request.state != State.IN_REVIEW:
+        raise ValidationError(
+            _("This case was already decided (%(state)s).")
+            % {"state": request.get_state_display()},
+            code="already_decided",
+        )
+    _claim_holder_or_error(request, acting_user, now)
+    return request
+
+
+@transaction.atomic
+def verification_approve(
+    *, request: VerificationRequest, acting_user: Account, message: str = "",
+    now: datetime | None = None,
+) -> VerificationRequest:
+    """Approve: bind the identity, lift every hold the verify remedy clears, tell the owner.
+
+    The unique constraint on the identity hash decides a race between two
+    accounts with the same number: the loser gets a ValidationError and
+    nothing of this transaction is kept.
+    """
+    now = now or timezone.now()
+    request = _lock_for_decision(request, acting_user, now)
+    account = Account.objects.select_for_update().get(pk=request.account_id)
+    _bind_identity(request, account)
+    _move(request, State.APPROVED)
+    _decide(request, acting_user, reason="", message=message, now=now)
+    account_services.event_record(
+        account=account, kind=Kind.IDENTITY_BOUND, acting_user=acting_user,
+        data={"document": request.number_masked},
+    )
+    account_services.event_record(
+        account=account, kind=Kind.VERIFICATION_APPROVED, acting_user=acting_user,
+        data={"request": request.pk},
+    )
+    account_services.holds_lift_for_remedy(
+        account=account, remedy="verify", lift_reason=Hold.LiftReason.VERIFICATION_APPROVED,
+        acting_user=acting_user,
+    )
+    _notify(request, approved=True)
+    return request
+
+
+def _bind_identity(request: VerificationRequest, account: Account) -> None:
+    """Bind the request's identity to ``account``; never replace a different one.
+
+    Re-verifying with the same identity refreshes the binding; a different
+    identity on an already-bound account is refused (``identity_changed``).
+    """
+    current = IdentityBinding.objects.select_for_update().filter(account=account).first()
+    if current is not None and current.identity_hash != request.identity_hash:
+        raise ValidationError(
+            _("This account is already verified with a different identity (%(document)s). "
+              "Approving would replace it, so the case was not approved. Reject it, or ask a "
+              "supervisor to resolve the change.") % {"document": current.number_masked},
+            code="identity_changed",
+        )
+    fields = {
+        "identity_hash": request.identity_hash, "document_type": request.document_type,
+        "number_encrypted": request.number_encrypted, "number_masked": request.number_masked,
+        "request": request,
+    }
+    try:
+        with transaction.atomic():
+            IdentityBinding.objects.update_or_create(account=account, defaults=fields)
+    except IntegrityError:
+        raise ValidationError(
+            _("This identity is already bound to another account, so it cannot be bound here. "
+              "Reject the case with the reason “identity bound to another account”."),
+            code="identity_bound",
+        ) from None
+
+
+@transaction.atomic
+def verification_reject(
+    *, request: VerificationRequest, acting_user: Account, reason: str, message: str = "",
+    now: datetime | None = None,
+) -> VerificationRequest:
+    """Reject with a reason template and a message; the owner may resubmit."""
+    now = now or timezone.now()
+    if reason not in VerificationRequest.Decision.values:
+        raise ValidationError(_("Choose a reason."), code="unknown_reason")
+    request = _lock_for_decision(request, acting_user, now)
+    _move(request, State.REJECTED)
+    _decide(request, acting_user, reason=reason, message=message, now=now)
+    account_services.event_record(
+        account=request.account, kind=Kind.VERIFICATION_REJECTED, acting_user=acting_user,
+        data={"request": request.pk, "reason": reason},
+    )
+    if reason == VerificationRequest.Decision.IDENTITY_BOUND:
+        _identity_bound_hold(request.account)
+    _notify(request, approved=False)
+    return request
+
+
+def _decide(request, acting_user, *, reason: str, message: str, now) -> None:
+    request.decided_at = now
+    request.decided_by = acting_user
+    request.decision_reason = reason
+    request.decision_message = message.strip()
+    request.claimed_by = None
+    request.claimed_until = None
+    request.save()
+
+
+def verification_images_viewed(
+    *, request: VerificationRequest, acting_user: Account, image: VerificationImage,
+) -> None:
+    """Record in the owner's audit trail that staff opened one identity image.
+
+    Every view is recorded, each naming the image, so the owner's trail shows
+    exactly which pictures of their document were seen, by whom and when.
+    """
+    account_services.event_record(
+        account=request.account, kind=Kind.ID_IMAGES_VIEWED, acting_user=acting_user,
+        data={"request": request.pk, "image": image.kind, "image_id": image.pk},
+    )
+
+

@@ -1,0 +1,216 @@
+"""The owner's wizard: a draft filled step by step, then submitted."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import services as account_services
+from accounts.models import Account, StatusEvent
+
+from .. import crypto, documents, images, liveness, selectors
+from ..models import VerificationImage, VerificationRequest
+from .common import (
+    _enqueue_checks,
+    _move,
+    _require_draft,
+)
+
+State = VerificationRequest.State
+Kind = StatusEvent.Kind
+
+
+def verification_open_request(account: Account) -> VerificationRequest | None:
+    """Return the account's request in progress (draft to in review), if any."""
+    return VerificationRequest.objects.filter(
+        account=account, state__in=VerificationRequest.OPEN_STATES
+    ).first()
+
+
+def submissions_left_today(account: Account, *, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    used = VerificationRequest.objects.filter(
+        account=account, submitted_at__gte=now - timedelta(days=1)
+    ).count()
+    return max(settings.PORTAL_VERIFICATION_SUBMISSIONS_PER_DAY - used, 0)
+
+
+@transaction.atomic
+def verification_start(*, acting_user: Account) -> VerificationRequest:
+    """Return the owner's open request, or a new draft."""
+    account = Account.objects.select_for_update().get(pk=acting_user.pk)
+    if existing := verification_open_request(account):
+        return existing
+    return VerificationRequest.objects.create(account=account)
+
+
+@transaction.atomic
+def verification_set_subject(
+    *, request: VerificationRequest, acting_user: Account, subject: str,
+    licence_number: str = "", legal_representative: str = "",
+) -> VerificationRequest:
+    """Store whether an individual or an organization (with its licence) is verified."""
+    request = _require_draft(request, acting_user)
+    if subject not in VerificationRequest.Subject.values:
+        raise ValidationError(_("Choose who is being verified."), code="unknown_subject")
+    if subject == VerificationRequest.Subject.ORGANIZATION:
+        licence_number = documents.validate_licence_number(licence_number)
+        if not legal_representative.strip():
+            raise ValidationError(
+                _("Enter the legal representative's name."), code="representative_missing"
+            )
+    else:
+        licence_number, legal_representative = "", ""
+    request.subject = subject
+    request.licence_number = licence_number
+    request.legal_representative = legal_representative.strip()
+    request.save(update_fields=["subject", "licence_number", "legal_representative"])
+    return request
+
+
+@transaction.atomic
+def verification_set_details(
+    *,
+    request: VerificationRequest,
+    acting_user: Account,
+    subject: str,
+    legal_name: str,
+    document_type: str,
+    number: str,
+    licence_number: str = "",
+    legal_representative: str = "",
+    today=None,
+) -> VerificationRequest:
+    """Validate and store who is being verified; the number is encrypted and hashed."""
+    request = _require_draft(request, acting_user)
+    if subject not in VerificationRequest.Subject.values:
+        raise ValidationError(_("Choose who is being verified."), code="unknown_subject")
+    if document_type not in VerificationRequest.DocumentType.values:
+        raise ValidationError(_("Choose a document type."), code="unknown_document_type")
+    legal_name = legal_name.strip()
+    if not legal_name:
+        raise ValidationError(_("Enter the legal name."), code="name_missing")
+    number = documents.validate_document_number(document_type, number)
+    documents.validate_minimum_age(
+        documents.birth_date(document_type, number), today or timezone.localdate()
+    )
+    if subject == VerificationRequest.Subject.ORGANIZATION:
+        licence_number = documents.validate_licence_number(licence_number)
+        if not legal_representative.strip():
+            raise ValidationError(
+                _("Enter the legal representative's name."), code="representative_missing"
+            )
+    else:
+        licence_number, legal_representative = "", ""
+    request.subject = subject
+    request.legal_name = legal_name
+    request.document_type = document_type
+    request.licence_number = licence_number
+    request.legal_representative = legal_representative.strip()
+    request.number_encrypted = crypto.encrypt(number)
+    request.number_masked = crypto.mask(number, document_type=document_type)
+    request.identity_hash = crypto.identity_hash(document_type, number)
+    request.save()
+    return request
+
+
+def verification_attach_image(
+    *, request: VerificationRequest, acting_user: Account, kind: str, upload
+) -> VerificationImage:
+    """Sanitize an ID photo and store it, replacing the previous one of that side.
+
+    The decoding runs before the transaction: a bad file raises and nothing
+    is written.
+    """
+    if kind not in (VerificationImage.Kind.FRONT, VerificationImage.Kind.BACK):
+        raise ValidationError(_("Unknown photo."), code="unknown_kind")
+    clean = images.sanitize(upload)
+    with transaction.atomic():
+        request = _require_draft(request, acting_user)
+        name = images.store(clean, folder=f"verification/{request.pk}")
+        old = list(request.images.filter(kind=kind))
+        image = VerificationImage.objects.create(
+            request=request, kind=kind, name=name, width=clean.width, height=clean.height,
+            phash=_phash(clean.content),
+        )
+        for previous in old:
+            previous.delete()
+            transaction.on_commit(lambda n=previous.name: images.delete(n))
+    return image
+
+
+def _phash(content: bytes) -> str:
+    return images.analyse(content).phash
+
+
+@transaction.atomic
+def verification_liveness_start(
+    *, request: VerificationRequest, acting_user: Account, now: datetime | None = None
+) -> VerificationRequest:
+    """Issue a fresh liveness challenge; frames of an earlier one are discarded."""
+    request = _require_draft(request, acting_user)
+    request.liveness_challenge = liveness.backend().start_challenge(now=now)
+    request.save(update_fields=["liveness_challenge"])
+    _frames_discard(request)
+    return request
+
+
+def _frames_discard(request: VerificationRequest) -> None:
+    for frame in list(request.images.filter(kind=VerificationImage.Kind.FRAME)):
+        frame.delete()
+        transaction.on_commit(lambda n=frame.name: images.delete(n))
+
+
+def verification_liveness_add_frame(
+    *, request: VerificationRequest, acting_user: Account, upload, now: datetime | None = None
+) -> VerificationImage:
+    """Store one captured frame for the current challenge."""
+    clean = images.sanitize(upload)
+    backend = liveness.backend()
+    with transaction.atomic():
+        request = _require_draft(request, acting_user)
+        if backend.is_expired(request.liveness_challenge, now=now):
+            raise ValidationError(
+                _("The liveness challenge has expired. Start it again."), code="challenge_expired"
+            )
+        frames = request.images.filter(kind=VerificationImage.Kind.FRAME)
+        if frames.count() >= backend.MAX_FRAMES:
+            raise ValidationError(_("Enough frames were captured."), code="too_many_frames")
+        name = images.store(clean, folder=f"verification/{request.pk}")
+        return VerificationImage.objects.create(
+            request=request, kind=VerificationImage.Kind.FRAME, name=name, width=clean.width,
+            height=clean.height, received_at=now or timezone.now(),
+        )
+
+
+@transaction.atomic
+def verification_submit(
+    *, request: VerificationRequest, acting_user: Account, now: datetime | None = None
+) -> VerificationRequest:
+    """Submit a complete draft and send the checks task on commit."""
+    now = now or timezone.now()
+    request = _require_draft(request, acting_user)
+    if selectors.missing_parts(request):
+        raise ValidationError(
+            _("Some steps are not finished yet."), code="incomplete"
+        )
+    if submissions_left_today(request.account, now=now) <= 0:
+        raise ValidationError(
+            _("You have submitted too many times today. Try again tomorrow."), code="rate_limited"
+        )
+    _move(request, State.SUBMITTED)
+    request.submitted_at = now
+    request.save(update_fields=["state", "submitted_at"])
+    account_services.event_record(
+        account=request.account, kind=Kind.VERIFICATION_SUBMITTED, acting_user=acting_user,
+        data={"request": request.pk, "document": request.number_masked},
+    )
+    _enqueue_checks(request.pk)
+    return request
+
+
