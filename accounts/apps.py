@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "accounts"
     verbose_name = _("Accounts and holds")
+
+    def ready(self) -> None:
+        from . import cache  # noqa: F401  registers its outbox calls

@@ -10,11 +10,12 @@ so the compare-and-set only compares versions of the same row: an entry left
 by another row with that platform id (an id reassigned, or an account
 deleted and created again) is replaced, never allowed to win on its version.
 
-The cache never turns a committed write into an error: if Redis fails
-during a store the entry is dropped (best effort) and the error logged; if
-Redis fails during a read, the caller reads the database. Entries expire
-after ``PORTAL_STATUS_CACHE_TTL_SECONDS``, which bounds how long a store lost
-to a Redis outage can leave an old status behind.
+The cache never turns a committed write into an error. The services record
+a ``status_cache.refresh`` outbox call with every status change: it is run
+right after the commit and, if Redis failed, again by the outbox relay until
+it took effect (the failed entry is dropped meanwhile, best effort, so readers
+go to the database). If Redis fails during a read, the caller reads the
+database. Entries expire after ``PORTAL_STATUS_CACHE_TTL_SECONDS``.
 
 With a Redis cache (``CACHE_URL=redis://…``) the compare-and-set is a Lua
 script run by Redis; with any other cache it is not attempted and reads go
@@ -33,9 +34,16 @@ from functools import lru_cache
 
 from django.conf import settings
 
+from . import outbox
+
 logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "portal:status:"
+SNAPSHOT_FIELDS = ("pk", "platform_account_id", "status", "blocked_features", "status_version")
+
+
+class CacheUnavailable(Exception):
+    """A cache write did not take effect."""
 
 # KEYS[1] key; ARGV: snapshot json, version, ttl, account id.
 _STORE_IF_NEWER = """
@@ -89,10 +97,14 @@ def _redis():
     return client, client.register_script(_STORE_IF_NEWER)
 
 
-def status_cache_store(snapshot: StatusSnapshot) -> None:
-    """Store ``snapshot`` unless the cache already holds a newer version of its row."""
+def status_cache_store(snapshot: StatusSnapshot) -> bool:
+    """Store ``snapshot`` unless the cache already holds a newer version of its row.
+
+    Returns False when Redis failed (the entry is then dropped, best effort,
+    so readers go to the database); never raises.
+    """
     if not snapshot.platform_account_id or (found := _redis()) is None:
-        return
+        return True
     import redis
 
     client, store = found
@@ -102,13 +114,28 @@ def status_cache_store(snapshot: StatusSnapshot) -> None:
             keys=[key],
             args=[json.dumps(asdict(snapshot)), snapshot.version, _ttl(), str(snapshot.account_id)],
         )
+        return True
     except redis.RedisError:
-        # Runs after commit: raising would report a committed write as failed.
         logger.exception("Status cache store failed for %s; dropping the entry", key)
         try:
             client.delete(key)
         except redis.RedisError:
             logger.exception("Status cache delete failed for %s", key)
+        return False
+
+
+@outbox.registered_call("status_cache.refresh")
+def status_cache_refresh(account_id: int) -> None:
+    """Outbox call: store the account's committed status in the cache.
+
+    Reads the row as committed (never a snapshot taken before the commit) and
+    raises when Redis failed, so the outbox tries again until it took effect.
+    """
+    from .models import Account
+
+    account = Account.objects.filter(pk=account_id).only(*SNAPSHOT_FIELDS).first()
+    if account is not None and not status_cache_store(StatusSnapshot.of(account)):
+        raise CacheUnavailable(f"status cache store failed for account {account_id}")
 
 
 def status_cache_key(platform_account_id: str) -> str:

@@ -288,3 +288,54 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class OutboxMessage(models.Model):
+    """One side effect a committed change still owes: a task to publish, or a call to make.
+
+    Written by the services in the same transaction as the change it belongs
+    to, so a change and its side effects commit together or not at all.
+    ``accounts.outbox`` publishes it right after the commit and, when that
+    fails (the broker is down, the process dies), the relay does later. Each
+    message is published at least once; consumers are idempotent (claims,
+    dedupe keys), so each side effect happens once.
+    """
+
+    class Kind(models.TextChoices):
+        TASK = "task", _("Celery task")
+        CALL = "call", _("Direct call (cache write)")
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    # The task's registered name, or the registered outbox call's name.
+    name = models.CharField(max_length=200)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    # What the message is about, when recording it twice would repeat an
+    # effect (a retried service, a sweeper): the second one is not recorded.
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Not published before this (a retry's backoff).
+    available_at = models.DateTimeField(default=timezone.now)
+    # A publisher holds the message until then; a dead publisher's lease lapses.
+    leased_until = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        ordering = ["pk"]
+        indexes = [
+            models.Index(
+                fields=["available_at"], name="outbox_pending_idx",
+                condition=models.Q(published_at__isnull=True),
+            ),
+            models.Index(
+                fields=["published_at"], name="outbox_published_idx",
+                condition=models.Q(published_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.name} #{self.pk}"

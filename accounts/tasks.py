@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from . import services
+from . import listeners, outbox, services
 from .models import Hold, StatusEvent
 
 logger = logging.getLogger(__name__)
@@ -74,36 +74,20 @@ def notify_email_notice(notice_id: int) -> None:
 
 
 @shared_task(acks_late=True)
-def status_changed_fanout(event_id: int) -> None:
-    """Hand a status change to everything that listens (webhooks, …)."""
-    event = StatusEvent.objects.filter(pk=event_id).select_related("account").first()
-    if event is None:
-        return
-    for listener in _listeners("PORTAL_STATUS_LISTENERS"):
-        listener(event)
+def event_listener_run(listener: str, event_id: int) -> None:
+    """Hand one event to one listener (webhooks, appeals, …): recorded by ``event_record``."""
+    event = StatusEvent.objects.filter(pk=event_id).select_related("account", "hold").first()
+    if event is not None:
+        listeners.listener(listener)(event)
 
 
 @shared_task(acks_late=True)
-def holds_after_lift(hold_id: int) -> None:
-    """Hand a lifted hold to everything that listens (open appeals close, …)."""
-    hold = Hold.objects.filter(pk=hold_id, lifted_at__isnull=False).first()
-    if hold is None:
-        return
-    for listener in _listeners("PORTAL_HOLD_LIFT_LISTENERS"):
-        listener(hold)
+def outbox_relay() -> int:
+    """Beat: publish outbox messages left behind (a backstop for ``manage.py outbox_relay``)."""
+    return outbox.relay_due().published
 
 
-def _listeners(setting: str):
-    """Return the callables named by a listener setting.
-
-    Kept as lists in settings so other apps (webhooks, appeals) react to the
-    state model without the state model importing them. Listeners must be
-    idempotent: late acknowledgement may run them twice.
-    """
-    from importlib import import_module
-
-    listeners = []
-    for path in getattr(settings, setting, []):
-        module, _sep, name = path.rpartition(".")
-        listeners.append(getattr(import_module(module), name))
-    return listeners
+@shared_task(acks_late=True)
+def outbox_prune() -> int:
+    """Beat: delete outbox messages published long ago."""
+    return outbox.prune_published(older_than=settings.PORTAL_OUTBOX_KEEP_PUBLISHED)

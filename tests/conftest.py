@@ -5,8 +5,9 @@ Cast (like Healthchecks' alice/bob/charlie): ``active_user``,
 ``officer`` (appeals), ``supervisor``, ``admin_user``.
 
 ``celery_worker`` starts a real Celery worker consuming the Redis broker
-(``portal.settings.test``: redis db 13) in this process; tests that use it
-must be ``django_db(transaction=True)`` so the worker sees committed rows.
+(``portal.settings.test``: redis db 13) in this process, with the outbox
+relay beside it; tests that use it must be ``django_db(transaction=True)`` so
+the worker sees committed rows.
 """
 
 from __future__ import annotations
@@ -127,8 +128,30 @@ def admin_user(db) -> Account:
 # A real Celery worker on Redis
 # ---------------------------------------------------------------------------
 @pytest.fixture
-def celery_worker(transactional_db) -> Iterator[object]:
-    """Run a real worker (solo pool, in a thread) on the Redis broker."""
+def outbox_relay(transactional_db) -> Iterator[None]:
+    """Run the outbox relay in a thread, as ``manage.py outbox_relay`` runs in production."""
+    import threading
+
+    from accounts import outbox
+
+    stop = threading.Event()
+
+    def relay() -> None:
+        try:
+            outbox.relay_forever(stop=stop.is_set, idle_seconds=0.1)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=relay, name="outbox-relay", daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def celery_worker(transactional_db, outbox_relay) -> Iterator[object]:
+    """Run a real worker (solo pool, in a thread) on the Redis broker, and the outbox relay."""
     from celery.contrib.testing.worker import start_worker
 
     from portal.celery import app

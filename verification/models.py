@@ -72,6 +72,9 @@ class VerificationRequest(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, editable=False)
     checking_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Runs of the checks so far: a submission that kills the worker every time
+    # goes to a person instead of being retried for ever.
+    checks_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
     checked_at = models.DateTimeField(_("checked at"), null=True, blank=True, editable=False)
     priority = models.PositiveSmallIntegerField(_("priority"), default=0, editable=False)
     sla_due_at = models.DateTimeField(_("due by"), null=True, blank=True, editable=False)

@@ -7,3 +7,6 @@ class ApiConfig(AppConfig):
     name = "accounts.api"
     label = "api"
     verbose_name = _("Integration API and webhooks")
+
+    def ready(self) -> None:
+        from . import services  # noqa: F401  registers its event listeners and outbox calls

@@ -19,6 +19,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import listeners, outbox
 from accounts.models import Account, StatusEvent
 
 from . import signing
@@ -79,13 +80,22 @@ def service_client_update(
     return client
 
 
+@outbox.registered_call("api_client_cache.forget")
+def api_client_cache_forget(prefix: str) -> None:
+    """Outbox call: drop a client's cached record (after its change committed)."""
+    from .auth import client_cache_forget
+
+    client_cache_forget(prefix)
+
+
 def _forget_client(prefix: str) -> None:
     from .auth import client_cache_forget
 
-    # Dropped again after commit: then only a request that read the row before
-    # the commit and stored it after can leave an old entry, for the cache TTL.
+    # Dropped now and again after commit (through the outbox): then only a
+    # request that read the row before the commit and stored it after can
+    # leave an old entry, for the cache TTL.
     client_cache_forget(prefix)
-    transaction.on_commit(lambda: client_cache_forget(prefix))
+    outbox.call("api_client_cache.forget", prefix)
 
 
 # ---------------------------------------------------------------------------
@@ -109,8 +119,9 @@ def webhook_body(event: StatusEvent) -> str:
     return json.dumps(payload, separators=(",", ":"), sort_keys=True)
 
 
+@listeners.listen(StatusEvent.Kind.STATUS_CHANGED)
 def webhook_deliveries_create(event: StatusEvent) -> list[WebhookDelivery]:
-    """Status listener: queue a first attempt of ``event`` to every active endpoint.
+    """Event listener: queue a first attempt of ``event`` to every active endpoint.
 
     Idempotent: the fan-out task may run twice; the first attempt of an
     (event, endpoint) pair exists once.
@@ -130,11 +141,9 @@ def webhook_deliveries_create(event: StatusEvent) -> list[WebhookDelivery]:
     return created
 
 
-def _send_on_commit(delivery: WebhookDelivery, *, countdown: float = 0) -> None:
-    from . import tasks
-
-    pk = delivery.pk
-    transaction.on_commit(lambda: tasks.webhook_deliver.apply_async((pk,), countdown=countdown))
+def _send_on_commit(delivery: WebhookDelivery, *, delay: timedelta | None = None) -> None:
+    outbox.task("accounts.api.tasks.webhook_deliver", delivery.pk, delay=delay,
+                dedupe_key=f"webhook-delivery:{delivery.pk}")
 
 
 def webhook_backoff(attempt: int) -> timedelta:
@@ -186,7 +195,7 @@ def _retry_later(failed: WebhookDelivery) -> WebhookDelivery | None:
             )
     except IntegrityError:
         return None  # a manual re-send already took this attempt number
-    _send_on_commit(nxt, countdown=wait.total_seconds())
+    _send_on_commit(nxt, delay=wait)
     return nxt
 
 
@@ -257,8 +266,8 @@ def webhook_deliveries_sweep(*, now: datetime | None = None, grace: timedelta | 
         WebhookDelivery.objects.filter(state=State.PENDING, next_retry_at__lt=now - grace)
         .values_list("pk", flat=True)[:500]
     )
-    from . import tasks
-
+    bucket = int(now.timestamp() // grace.total_seconds())
     for pk in due:
-        tasks.webhook_deliver.delay(pk)
+        outbox.task("accounts.api.tasks.webhook_deliver", pk,
+                    dedupe_key=f"webhook-delivery:{pk}:resend:{bucket}")
     return len(due)

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 
+from .. import listeners, outbox
 from ..models import Account, Hold, StatusEvent
 
 Kind = StatusEvent.Kind
+
 
 def event_record(
     *,
@@ -19,12 +22,20 @@ def event_record(
     hold: Hold | None = None,
     data: dict[str, Any] | None = None,
 ) -> StatusEvent:
-    """Append one event to the account's log. The only way events are written."""
+    """Append one event to the account's log. The only way events are written.
+
+    Every listener of ``kind`` (``accounts.listeners``) is told through the
+    outbox, in this same transaction.
+    """
     if kind not in Kind.values:
         raise ValidationError(
             _("Unknown event kind %(kind)s.") % {"kind": kind}, code="unknown_kind"
         )
-    return StatusEvent.objects.create(
-        account=account, kind=kind, acting_user=acting_user, hold=hold, data=data or {}
-    )
+    with transaction.atomic(savepoint=False):  # the event and its listeners' tasks, together
+        event = StatusEvent.objects.create(
+            account=account, kind=kind, acting_user=acting_user, hold=hold, data=data or {}
+        )
+        for name in listeners.listeners_for(kind):
+            outbox.task("accounts.tasks.event_listener_run", name, event.pk)
+    return event
 

@@ -11,15 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import outbox
 from ..models import Account, Hold, StatusEvent
 from ..reasons import CATALOG, LEVEL_RANK, Feature, Reason, reasons_with_remedy
 from .events import event_record
-from .status import (
-    _lift_listeners_on_commit,
-    _lock_account,
-    _notify_on_commit,
-    account_recompute_status,
-)
+from .status import _lock_account, account_recompute_status
 
 logger = logging.getLogger(__name__)
 Kind = StatusEvent.Kind
@@ -142,7 +138,7 @@ def hold_place(
         data={"reason": reason, "level": level, "features": features, "source": source},
     )
     account_recompute_status(account=account, acting_user=acting_user, locked=True)
-    _notify_on_commit(account, kind=Kind.HOLD_PLACED, hold_id=hold.pk)
+    _notify_owner(hold, Kind.HOLD_PLACED)
     return hold
 
 
@@ -190,8 +186,7 @@ def hold_lift(
         data={"reason": hold.reason, "lift_reason": lift_reason},
     )
     account_recompute_status(account=account, acting_user=acting_user, locked=True)
-    _notify_on_commit(account, kind=Kind.HOLD_LIFTED, hold_id=hold.pk)
-    _lift_listeners_on_commit(hold)
+    _notify_owner(hold, Kind.HOLD_LIFTED)
     return hold
 
 
@@ -222,7 +217,7 @@ def hold_escalate(*, hold: Hold, acting_user: Account | None, now: datetime | No
         data={"old_level": old_level, "new_level": hold.level},
     )
     account_recompute_status(account=account, acting_user=acting_user, locked=True)
-    _notify_on_commit(account, kind=Kind.HOLD_ESCALATED, hold_id=hold.pk)
+    _notify_owner(hold, Kind.HOLD_ESCALATED)
     return hold
 
 
@@ -279,3 +274,10 @@ def _apply_each(pks: Iterable[int], action) -> int:
             logger.info("Skipped hold %s: %s", pk, error.messages)
     return done
 
+
+def _notify_owner(hold: Hold, kind: str) -> None:
+    """Tell the owner about a change of ``hold`` (a notice and an email), once."""
+    outbox.task(
+        "accounts.tasks.notify_hold_change", hold.account_id, kind, hold.pk,
+        dedupe_key=f"hold-notice:{hold.pk}:{kind}",
+    )

@@ -7,9 +7,11 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from .. import outbox
 from ..models import Account, Notice
 
 
+@transaction.atomic
 def notice_send(
     *,
     account: Account,
@@ -19,12 +21,11 @@ def notice_send(
     email: bool = True,
     dedupe_key: str | None = None,
 ) -> Notice:
-    """Create an in-portal notice and, on commit, email the same text.
+    """Create an in-portal notice and record its email in the outbox (same transaction).
 
     With ``dedupe_key`` a second call about the same thing (a task run twice,
-    or at once) returns the first notice, and queues its email again only if
-    it has not gone out: the first run may have died before queueing it, and
-    the email claim (``notice_claim_email``) makes a second send impossible.
+    or at once) returns the first notice; its email is recorded once (the
+    outbox's dedupe key) and sent once (the claim, ``notice_claim_email``).
     """
     notice = dedupe_key and Notice.objects.filter(dedupe_key=dedupe_key).first()
     if not notice:
@@ -39,9 +40,9 @@ def notice_send(
                 raise
             notice = Notice.objects.get(dedupe_key=dedupe_key)
     if email and account.email and notice.emailed_at is None:
-        from .. import tasks
-
-        transaction.on_commit(lambda: tasks.notify_email_notice.delay(notice.pk))
+        outbox.task(
+            "accounts.tasks.notify_email_notice", notice.pk, dedupe_key=f"notice-email:{notice.pk}"
+        )
     return notice
 
 

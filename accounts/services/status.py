@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from .. import outbox
 from ..models import Account, Hold, StatusEvent
 from ..status import derive_status
 from .events import event_record
@@ -36,7 +37,7 @@ def account_recompute_status(
     account.save(
         update_fields=["status", "blocked_features", "status_changed_at", "status_version"]
     )
-    event = event_record(
+    event_record(
         account=account,
         kind=Kind.STATUS_CHANGED,
         acting_user=acting_user,
@@ -47,26 +48,5 @@ def account_recompute_status(
             "version": account.status_version,
         },
     )
-    _status_changed_on_commit(account, event)
+    outbox.call("status_cache.refresh", account.pk)
     return account
-
-
-def _status_changed_on_commit(account: Account, event: StatusEvent) -> None:
-    from .. import cache, tasks
-
-    snapshot = cache.StatusSnapshot.of(account)
-    transaction.on_commit(lambda: cache.status_cache_store(snapshot))
-    transaction.on_commit(lambda: tasks.status_changed_fanout.delay(event.pk))
-
-
-def _lift_listeners_on_commit(hold: Hold) -> None:
-    from .. import tasks
-
-    transaction.on_commit(lambda: tasks.holds_after_lift.delay(hold.pk))
-
-
-def _notify_on_commit(account: Account, *, kind: str, hold_id: int) -> None:
-    from .. import tasks
-
-    transaction.on_commit(lambda: tasks.notify_hold_change.delay(account.pk, kind, hold_id))
-

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import outbox
 from accounts.models import Account, Hold, StatusEvent
 from accounts.reasons import CATALOG, Level
 
@@ -70,9 +71,7 @@ def appeal_file(
     _notify_owner(appeal, lambda: _("We received your appeal"),
                   lambda: _("A person will review it. You can follow each step on the appeal "
                             "page."))
-    from .. import tasks
-
-    tasks.appeal_triage.delay_on_commit(appeal.pk)
+    outbox.task("appeals.tasks.appeal_triage", appeal.pk)
     return appeal
 
 

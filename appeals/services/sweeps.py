@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import listeners
 from accounts.models import Hold, StatusEvent
 
 from ..models import Appeal
@@ -90,14 +91,19 @@ def appeals_close_for_lifted_hold(hold: Hold, *, now: datetime | None = None) ->
     """Close the open appeals of a hold that was lifted some other way.
 
     A hold cleared by verification, by staff or by expiry leaves nothing to
-    decide; the owner is told the limit is gone. Listener of
-    ``PORTAL_HOLD_LIFT_LISTENERS`` (run on the review queue after the lift).
+    decide; the owner is told the limit is gone.
     """
     if hold.is_active or hold.lift_reason == Hold.LiftReason.APPEAL_ACCEPTED:
         return 0
     pks = Appeal.objects.filter(hold=hold, state__in=Appeal.OPEN_STATES).values_list(
         "pk", flat=True)
     return _each(pks, lambda pk: _appeal_close_resolved(appeal=pk, hold=hold, now=now))
+
+
+@listeners.listen(StatusEvent.Kind.HOLD_LIFTED)
+def appeals_close_on_hold_lifted(event: StatusEvent) -> int:
+    """Event listener: a hold was lifted, so its open appeals close."""
+    return appeals_close_for_lifted_hold(event.hold) if event.hold_id else 0
 
 
 @transaction.atomic

@@ -251,6 +251,21 @@ CELERY_BEAT_SCHEDULE = {
 # Apps add their own beat entries in their settings section below.
 
 # ---------------------------------------------------------------------------
+# Outbox (accounts/outbox.py): side effects recorded with the change
+# ---------------------------------------------------------------------------
+# The relay (manage.py outbox_relay) looks for work this often when idle...
+PORTAL_OUTBOX_POLL_SECONDS = env.float("PORTAL_OUTBOX_POLL_SECONDS", default=0.5)
+# ...and waits at most this long between tries while the broker is down.
+PORTAL_OUTBOX_MAX_BACKOFF_SECONDS = env.float("PORTAL_OUTBOX_MAX_BACKOFF_SECONDS", default=10.0)
+# After a failed publish, a web process leaves publishing to the relay this long.
+PORTAL_OUTBOX_BREAKER_SECONDS = env.float("PORTAL_OUTBOX_BREAKER_SECONDS", default=5.0)
+PORTAL_OUTBOX_KEEP_PUBLISHED = timedelta(days=env.int("PORTAL_OUTBOX_KEEP_DAYS", default=7))
+CELERY_BEAT_SCHEDULE["outbox-relay"] = {
+    "task": "accounts.tasks.outbox_relay", "schedule": timedelta(minutes=1)}
+CELERY_BEAT_SCHEDULE["outbox-prune"] = {
+    "task": "accounts.tasks.outbox_prune", "schedule": timedelta(hours=6)}
+
+# ---------------------------------------------------------------------------
 # Portal rules
 # ---------------------------------------------------------------------------
 # How long after its deadline a reminder is still "soon" on the status page.
@@ -281,10 +296,6 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 
-# Callables run (on the notify queue) for every status change event.
-PORTAL_STATUS_LISTENERS: list[str] = []
-# Callables run (on the review queue) for every lifted hold.
-PORTAL_HOLD_LIFT_LISTENERS: list[str] = ["appeals.services.appeals_close_for_lifted_hold"]
 
 # ---------------------------------------------------------------------------
 # Verification (verification/)
@@ -357,7 +368,6 @@ PORTAL_WEBHOOK_BACKOFF_SECONDS = env.float("PORTAL_WEBHOOK_BACKOFF_SECONDS", def
 # How long the Redis status cache keeps an entry (bounds staleness if Redis
 # was unreachable at the moment of a write).
 PORTAL_STATUS_CACHE_TTL_SECONDS = env.int("PORTAL_STATUS_CACHE_TTL_SECONDS", default=600)
-PORTAL_STATUS_LISTENERS.append("accounts.api.services.webhook_deliveries_create")
 # Re-enqueue deliveries whose task was lost (broker outage, worker crash).
 CELERY_BEAT_SCHEDULE["webhook-deliveries-sweep"] = {
     "task": "accounts.api.tasks.webhook_deliveries_sweep",

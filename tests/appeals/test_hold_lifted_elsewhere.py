@@ -4,7 +4,7 @@ import pytest
 
 from accounts import services as account_services
 from accounts.models import Hold, Notice
-from accounts.tasks import holds_after_lift
+from accounts.tasks import event_listener_run
 from appeals import services
 from appeals.models import Appeal
 from tests.conftest import wait_for
@@ -57,7 +57,16 @@ def test_the_lift_listener_runs_on_the_worker(celery_worker, frozen_user, file_a
     appeal = file_appeal(hold)
     _lift(hold, Hold.LiftReason.STAFF)
     wait_for(lambda: Appeal.objects.get(pk=appeal.pk).state == Appeal.State.CLOSED)
-    holds_after_lift.delay(hold.pk)  # a duplicate delivery is harmless
+    # A duplicate delivery of the listener's task is harmless.
+    lifted = hold.events.get(kind="hold_lifted")
+    event_listener_run.delay("appeals.services.sweeps.appeals_close_on_hold_lifted", lifted.pk)
+    event_listener_run.delay("appeals.services.sweeps.appeals_close_on_hold_lifted", lifted.pk)
+    closing_notices = Notice.objects.filter(account=frozen_user, title__contains="申诉的限制")
+    wait_for(lambda: closing_notices.exists())
+    import time
+
+    time.sleep(1)  # let the duplicates run
+    assert hold.events.filter(kind="appeal_closed").count() == 1
 
 
 @pytest.mark.django_db

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import math
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import override
 
@@ -22,8 +25,13 @@ from .common import (
     _notify,
 )
 
+logger = logging.getLogger(__name__)
 State = VerificationRequest.State
 Kind = StatusEvent.Kind
+# The check result recorded when the checks could not run at all.
+CHECKS_ERROR = "checks_error"
+# Runs of the checks on one submission before a person takes over.
+MAX_CHECK_ATTEMPTS = 3
 
 
 def verification_run_checks(*, request_id: int, now: datetime | None = None) -> str | None:
@@ -31,16 +39,39 @@ def verification_run_checks(*, request_id: int, now: datetime | None = None) -> 
 
     The claim (``submitted`` → ``checking`` in one UPDATE) makes a second
     delivery of the task a no-op. The CPU work runs outside any transaction.
+    A check that raises never leaves the request stuck: it goes to a person
+    with the error recorded (a passing database fault is retried instead).
     """
     now = now or timezone.now()
     claimed = VerificationRequest.objects.filter(pk=request_id, state=State.SUBMITTED).update(
-        state=State.CHECKING, checking_started_at=now
+        state=State.CHECKING, checking_started_at=now, checks_attempts=F("checks_attempts") + 1
     )
     if not claimed:
         return None
     request = VerificationRequest.objects.select_related("account").get(pk=request_id)
-    outcomes = checks.run_all(request)
+    try:
+        outcomes = checks.run_all(request)
+    except (OperationalError, InterfaceError):
+        _unclaim(request_id)  # the task retries; the sweeper covers a failed unclaim
+        raise
+    except Exception as error:
+        logger.exception("Checks of verification request %s raised", request_id)
+        outcomes = [_error_outcome(f"{type(error).__name__}: {error}")]
     return _route(request_id, outcomes, now=now)
+
+
+def _error_outcome(error: str) -> checks.Outcome:
+    """The outcome recorded when the checks could not run: a person decides."""
+    return checks.Outcome(CHECKS_ERROR, False, 0.0, detail={"error": error[:500]})
+
+
+def _unclaim(request_id: int) -> None:
+    try:
+        VerificationRequest.objects.filter(pk=request_id, state=State.CHECKING).update(
+            state=State.SUBMITTED
+        )
+    except (OperationalError, InterfaceError):
+        logger.warning("Could not hand request %s back; the sweeper will", request_id)
 
 
 @transaction.atomic
@@ -51,8 +82,8 @@ def _route(request_id: int, outcomes: list[checks.Outcome], *, now: datetime) ->
     for o in outcomes:
         CheckResult.objects.update_or_create(
             request=request, name=o.name,
-            defaults={"passed": o.passed, "score": o.score, "code": o.code, "detail": o.detail,
-                      "created_at": now},
+            defaults={"passed": o.passed, "score": _finite(o.score), "code": o.code,
+                      "detail": _json_safe(o.detail), "created_at": now},
         )
     failed = [o for o in outcomes if not o.passed]
     request.checked_at = now
@@ -72,6 +103,22 @@ def _route(request_id: int, outcomes: list[checks.Outcome], *, now: datetime) ->
     else:
         _to_review(request, failed=failed, now=now)
     return request.state
+
+
+def _finite(value: float) -> float:
+    """A score that is not a number is no evidence at all: store it as 0."""
+    return float(value) if math.isfinite(value) else 0.0
+
+
+def _json_safe(value):
+    """Replace NaN and infinities (which PostgreSQL's JSON refuses) with None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def _auto_reject(request: VerificationRequest, *, reason: str, message: str, now) -> None:
@@ -94,7 +141,7 @@ def _to_review(request: VerificationRequest, *, failed: list[checks.Outcome], no
     priority = 1
     if any(o.name == "reused_photo" for o in failed):
         priority += 2
-    if any(o.name == "identity_changed" for o in failed):
+    if any(o.name in ("identity_changed", CHECKS_ERROR) for o in failed):
         priority += 3
     if request.account.status in (Account.Status.FROZEN, Account.Status.BANNED):
         priority += 1
@@ -114,21 +161,29 @@ def _to_review(request: VerificationRequest, *, failed: list[checks.Outcome], no
 def verification_requeue_stuck(*, now: datetime | None = None) -> int:
     """Re-send the checks of requests stuck in submitted, or abandoned in checking.
 
-    A broker outage loses the task of a submitted request; a worker killed
-    mid-check leaves one in checking. Both are sent again; the claim keeps it
-    to one run.
+    A message lost by the broker leaves a request in submitted; a worker
+    killed mid-check leaves one in checking. Both are sent again, at most once
+    per stuck period (a long backlog is not flooded with copies), and the
+    claim keeps it to one run. A request whose checks never finish (they kill
+    the worker every time) goes to a person after ``MAX_CHECK_ATTEMPTS``.
     """
     now = now or timezone.now()
-    stale = now - settings.PORTAL_VERIFICATION_STUCK_AFTER
+    period = settings.PORTAL_VERIFICATION_STUCK_AFTER
+    stale = now - period
+    abandoned = VerificationRequest.objects.filter(
+        state=State.CHECKING, checking_started_at__lt=stale
+    )
+    for pk in list(abandoned.filter(checks_attempts__gte=MAX_CHECK_ATTEMPTS).values_list(
+        "pk", flat=True
+    )):
+        _route(pk, [_error_outcome("the checks did not finish after "
+                                   f"{MAX_CHECK_ATTEMPTS} tries")], now=now)
     with transaction.atomic():
-        VerificationRequest.objects.filter(
-            state=State.CHECKING, checking_started_at__lt=stale
-        ).update(state=State.SUBMITTED)
+        abandoned.filter(checks_attempts__lt=MAX_CHECK_ATTEMPTS).update(state=State.SUBMITTED)
         pks = list(VerificationRequest.objects.filter(
             state=State.SUBMITTED, submitted_at__lt=stale
         ).values_list("pk", flat=True))
+        bucket = int(now.timestamp() // period.total_seconds())
         for pk in pks:
-            _enqueue_checks(pk)
+            _enqueue_checks(pk, dedupe_key=f"verification-checks:{pk}:resend:{bucket}")
     return len(pks)
-
-

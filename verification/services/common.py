@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from accounts import outbox
 from accounts import services as account_services
 from accounts.models import Account, Hold
 
@@ -49,10 +50,8 @@ def _require_draft(request: VerificationRequest, acting_user: Account) -> Verifi
     return request
 
 
-def _enqueue_checks(pk: int) -> None:
-    from .. import tasks
-
-    tasks.verification_run_checks.delay_on_commit(pk)
+def _enqueue_checks(pk: int, *, dedupe_key: str | None = None) -> None:
+    outbox.task("verification.tasks.verification_run_checks", pk, dedupe_key=dedupe_key)
 
 
 def _identity_bound_hold(account: Account) -> None:
