@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from . import services
 from .forms import HoldLiftForm, HoldPlaceForm
 from .models import Account, Hold, Notice, StatusEvent
-from .reasons import Level
+from .permissions import may_lift
 
 
 class ActiveHoldFilter(admin.SimpleListFilter):
@@ -267,10 +267,7 @@ class HoldAdmin(admin.ModelAdmin):
     def has_lift_permission(self, request: HttpRequest, hold: Hold | None = None) -> bool:
         if not request.user.has_perm("accounts.change_hold"):
             return False
-        needs_supervisor = hold is not None and (
-            hold.level == Level.BANNED or hold.reason == "legal"
-        )
-        return not needs_supervisor or request.user.has_perm("accounts.lift_protected_hold")
+        return hold is None or may_lift(hold, acting_user=request.user)
 
     @admin.action(description=_("Lift the selected holds (staff decision)"), permissions=["change"])
     def lift_holds(self, request: HttpRequest, queryset: QuerySet[Hold]) -> None:

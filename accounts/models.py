@@ -171,6 +171,11 @@ class Hold(models.Model):
     def catalog(self):
         return CATALOG[self.reason]
 
+    @property
+    def lift_needs_supervisor(self) -> bool:
+        """A ban, or a reason the catalog protects (a legal hold), takes a supervisor to lift."""
+        return self.level == Level.BANNED or self.catalog.lift_needs_supervisor
+
     def blocked_feature_labels(self) -> list[str]:
         labels = dict(Feature.choices)
         return [labels[code] for code in self.blocked_features if code in labels]

@@ -75,6 +75,13 @@ class Reason:
     all_remedies_required: bool = False
     appealable: bool = False
     appeal_is_final: bool = False
+    # Lifting it by hand (or accepting an appeal against it) takes a
+    # supervisor, or an API client with the ``holds:lift_protected`` scope.
+    lift_needs_supervisor: bool = False
+    # Someone else may control the account: its appeals are urgent.
+    takeover_risk: bool = False
+    # Money could be lost while it stands (with withdrawals blocked: most urgent).
+    money_at_risk: bool = False
     # Escalation: when the hold's deadline passes it moves to this level and
     # blocks these features too. None means a deadline makes no sense.
     escalates_to: str | None = None
@@ -130,6 +137,7 @@ _CATALOG: tuple[Reason, ...] = (
         remedies=(Remedy.VERIFY, Remedy.SECURE),
         handling_time=_("Usually a few minutes after you verify"),
         appealable=True,
+        takeover_risk=True,
         appeal_sla=timedelta(hours=24),
     ),
     Reason(
@@ -158,6 +166,8 @@ _CATALOG: tuple[Reason, ...] = (
         handling_time=_("Usually within 24 hours"),
         all_remedies_required=True,
         appealable=True,
+        takeover_risk=True,
+        money_at_risk=True,
         appeal_sla=timedelta(hours=24),
     ),
     Reason(
@@ -214,6 +224,7 @@ _CATALOG: tuple[Reason, ...] = (
         handling_time=_("Usually within 24 hours"),
         all_remedies_required=True,
         appealable=True,
+        money_at_risk=True,
         appeal_sla=timedelta(hours=24),
     ),
     Reason(
@@ -252,6 +263,7 @@ _CATALOG: tuple[Reason, ...] = (
         remedies=(Remedy.CONTACT,),
         handling_time=_("Depends on the authority involved"),
         self_service=False,
+        lift_needs_supervisor=True,
     ),
     Reason(
         code="severe_violation",
@@ -267,10 +279,13 @@ _CATALOG: tuple[Reason, ...] = (
         self_service=False,
         appealable=True,
         appeal_is_final=True,
+        lift_needs_supervisor=True,
     ),
 )
 
 CATALOG: dict[str, Reason] = {reason.code: reason for reason in _CATALOG}
+# The reason placed when a verification finds the identity bound to another account.
+IDENTITY_BOUND = "identity_bound"
 REASON_CHOICES = [(reason.code, reason.title) for reason in _CATALOG]
 
 

@@ -134,7 +134,7 @@ class AppealAdmin(admin.ModelAdmin):
             "claim_live": services.appeal_claim_live(appeal, now),
             "claimed_by_me": appeal.claimed_by_id == request.user.pk,
             "can_act": request.user.has_perm("appeals.change_appeal"),
-            "needs_supervisor": services.hold_needs_supervisor(appeal.hold),
+            "needs_supervisor": appeal.hold.lift_needs_supervisor,
             "can_reassign": request.user.has_perm("appeals.supervise_appeal"),
             "staff_choices": Account.objects.filter(
                 is_staff=True, is_active=True,

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import StatusEvent
+from accounts.permissions import LIFT_PROTECTED_SCOPE
 
 from . import signing
 
@@ -18,6 +19,9 @@ class ServiceClient(models.Model):
     class Scope(models.TextChoices):
         STATUS_READ = "status:read", _("Read status and events")
         HOLDS_WRITE = "holds:write", _("Place and lift holds")
+        HOLDS_LIFT_PROTECTED = LIFT_PROTECTED_SCOPE, _(
+            "Also lift bans and legal holds (otherwise for supervisors only)"
+        )
 
     name = models.CharField(_("name"), max_length=100)
     scopes = models.JSONField(_("scopes"), default=list)

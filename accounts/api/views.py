@@ -44,6 +44,8 @@ FEATURES = frozenset(Feature.values)
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
 EVENT_PAGE_DEFAULT = 50
 EVENT_PAGE_MAX = 200
+# Service refusals that mean "not allowed to", not "malformed".
+FORBIDDEN_CODES = frozenset({"needs_supervisor"})
 
 
 # ---------------------------------------------------------------------------
@@ -68,7 +70,8 @@ def exception_handler(exc, context):
     """Render every error as JSON, including ones DRF leaves to Django."""
     if isinstance(exc, DjangoValidationError):
         code = getattr(exc, "code", None) or "invalid"
-        return Response(_error(code, " ".join(exc.messages)), status=400)
+        status_code = 403 if code in FORBIDDEN_CODES else 400
+        return Response(_error(code, " ".join(exc.messages)), status=status_code)
     if isinstance(exc, Http404):
         return Response(_error("not_found", _("Not found.")), status=404)
     if isinstance(exc, exceptions.ValidationError):
@@ -353,7 +356,8 @@ class HoldLiftView(ApiView):
         if hold is None:
             raise ApiError(_("No hold with this id."), code="hold_not_found", status_code=404)
         hold = account_services.hold_lift(
-            hold=hold, acting_user=None, lift_reason=data["lift_reason"], note=data["note"]
+            hold=hold, acting_user=None, lift_reason=data["lift_reason"], note=data["note"],
+            api_client=request.auth,
         )
         return Response(s.HoldSerializer(hold).data)
 

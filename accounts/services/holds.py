@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from .. import outbox
 from ..models import Account, Hold, StatusEvent
+from ..permissions import ScopedClient, may_lift
 from ..reasons import CATALOG, LEVEL_RANK, Feature, Reason, reasons_with_remedy
 from .events import event_record
 from .status import _lock_account, account_recompute_status
@@ -151,12 +152,15 @@ def hold_lift(
     note: str = "",
     now: datetime | None = None,
     by_flow: bool = False,
+    api_client: ScopedClient | None = None,
 ) -> Hold:
     """Lift an active hold and recompute the account's status.
 
     Only the flows that own them (verification, appeals, expiry) pass
     ``by_flow=True`` to record their reasons; other callers may record
-    ``Hold.MANUAL_LIFT_REASONS`` only.
+    ``Hold.MANUAL_LIFT_REASONS`` only. A ban or a legal hold takes a
+    supervisor (``acting_user``) or an API client with the protected-lift
+    scope (``api_client``), whoever asks (``permissions.may_lift``).
     """
     if lift_reason not in Hold.LiftReason.values:
         raise ValidationError(
@@ -172,6 +176,10 @@ def hold_lift(
     hold = Hold.objects.get(pk=hold.pk)  # fresh, under the account lock
     if not hold.is_active:
         raise ValidationError(_("This hold has already been lifted."), code="already_lifted")
+    if not may_lift(hold, acting_user=acting_user, api_client=api_client, by_flow=by_flow):
+        raise ValidationError(
+            _("Only a supervisor can lift a ban or a legal hold."), code="needs_supervisor"
+        )
 
     hold.lifted_at = now or timezone.now()
     hold.lifted_by = acting_user

@@ -19,7 +19,6 @@ from .decisions import (
     appeal_decide,
     appeal_escalate,
     appeal_remind,
-    hold_needs_supervisor,
 )
 from .eligibility import Eligibility, appeal_eligibility
 from .filing import appeal_file, appeal_triage
@@ -58,5 +57,4 @@ __all__ = [
     "appeals_escalate_overdue",
     "appeals_remind_silent",
     "appeals_triage_pending",
-    "hold_needs_supervisor",
 ]

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts import services as account_services
 from accounts.models import Account, Hold, StatusEvent
-from accounts.reasons import Level
+from accounts.permissions import may_lift
 
 from ..models import MESSAGE_MAX_LENGTH, Appeal, Message
 from .claims import _require_open, _require_staff, _take_claim
@@ -32,11 +32,6 @@ State = Appeal.State
 Kind = StatusEvent.Kind
 
 
-def hold_needs_supervisor(hold: Hold) -> bool:
-    """Return whether lifting ``hold`` needs the supervisor permission (ban, legal)."""
-    return hold.level == Level.BANNED or hold.reason == "legal"
-
-
 @transaction.atomic
 def appeal_decide(
     *, appeal: Appeal, acting_user: Account, decision: str, message: str,
@@ -51,8 +46,8 @@ def appeal_decide(
     appeal = _lock(appeal)
     _require_open(appeal)
     _take_claim(appeal, acting_user, now)
-    if decision == Appeal.Decision.ACCEPTED and hold_needs_supervisor(appeal.hold) \
-            and not acting_user.has_perm("accounts.lift_protected_hold"):
+    if decision == Appeal.Decision.ACCEPTED and not may_lift(appeal.hold, acting_user=acting_user):
+        # hold_lift would refuse too; said here first in the appeal's words.
         raise ValidationError(_("Only a supervisor can accept an appeal against a ban or a "
                                 "legal hold. Escalate it instead."), code="needs_supervisor")
     _move(appeal, decision)

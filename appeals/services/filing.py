@@ -79,11 +79,10 @@ def _priority(appeal: Appeal, now: datetime) -> int:
     """Priority from the reason (severity, money, takeover) and the account's history."""
     reason = CATALOG[appeal.reason]
     priority = Appeal.Priority.NORMAL
-    if appeal.hold.level == Level.FROZEN or appeal.reason in ("theft_risk", "suspicious_signin"):
+    if appeal.hold.level == Level.FROZEN or reason.takeover_risk:
         priority = Appeal.Priority.HIGH
     money_at_stake = "withdraw" in appeal.hold.blocked_features
-    if appeal.hold.level == Level.BANNED or (
-            appeal.reason in ("theft_risk", "payment_anomaly") and money_at_stake):
+    if appeal.hold.level == Level.BANNED or (reason.money_at_risk and money_at_stake):
         priority = Appeal.Priority.URGENT
     history = Hold.objects.filter(account_id=appeal.account_id).exclude(pk=appeal.hold_id)
     past_holds = history.count()

@@ -245,3 +245,28 @@ def test_expiry_sweep_lifts_expired_holds_as_expired(make_account, place_hold):
     assert hold.lift_reason == "expired"
     hold.account.refresh_from_db()
     assert hold.account.status == "active"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("reason", ["severe_violation", "legal"])
+def test_only_a_supervisor_lifts_a_ban_or_a_legal_hold(make_account, place_hold, reviewer, officer, supervisor, reason):
+    hold = place_hold(make_account(), reason)
+    for person in (reviewer, officer, None):  # None: a caller that is not a flow
+        with pytest.raises(ValidationError) as error:
+            services.hold_lift(hold=hold, acting_user=person, lift_reason=Hold.LiftReason.STAFF)
+        assert error.value.code == "needs_supervisor"
+    services.hold_lift(hold=hold, acting_user=supervisor, lift_reason=Hold.LiftReason.STAFF)
+    hold.refresh_from_db()
+    assert not hold.is_active
+
+
+@pytest.mark.django_db
+def test_an_expired_ban_is_lifted_by_the_system_flow(make_account, place_hold):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    hold = place_hold(make_account(), "severe_violation", expires_at=timezone.now() + timedelta(hours=1))
+    assert services.holds_lift_expired(now=timezone.now() + timedelta(hours=2)) == 1
+    hold.refresh_from_db()
+    assert hold.lift_reason == Hold.LiftReason.EXPIRED

@@ -7,7 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.api.models import ServiceClient
 from accounts.models import Hold, StatusEvent
+from tests.api.conftest import WRITE
 
 pytestmark = pytest.mark.django_db
 
@@ -152,3 +154,25 @@ def test_lift_unknown_hold_is_404(api, db):
     for pk in (999999, 2**70):
         response = api.post(f"/api/v1/holds/{pk}/lift", {"lift_reason": "staff"}, format="json")
         assert response.status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("reason", ["severe_violation", "legal"])
+def test_holds_write_alone_cannot_lift_a_ban_or_a_legal_hold(make_client, make_account, place_hold, reason):
+    hold = place_hold(make_account(), reason)
+    api = make_client(WRITE).http
+    response = api.post(f"/api/v1/holds/{hold.pk}/lift", {"lift_reason": "staff"}, format="json")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "needs_supervisor"
+    hold.refresh_from_db()
+    assert hold.is_active
+
+
+@pytest.mark.django_db
+def test_the_protected_lift_scope_lifts_a_legal_hold(make_client, make_account, place_hold):
+    hold = place_hold(make_account(), "legal")
+    api = make_client(WRITE, ServiceClient.Scope.HOLDS_LIFT_PROTECTED).http
+    response = api.post(f"/api/v1/holds/{hold.pk}/lift", {"lift_reason": "staff"}, format="json")
+    assert response.status_code == 200, response.content
+    hold.refresh_from_db()
+    assert not hold.is_active

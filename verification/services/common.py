@@ -10,6 +10,7 @@ from django.utils.translation import override
 from accounts import outbox
 from accounts import services as account_services
 from accounts.models import Account, Hold
+from accounts.reasons import IDENTITY_BOUND
 
 from ..models import VerificationRequest
 
@@ -56,9 +57,9 @@ def _enqueue_checks(pk: int, *, dedupe_key: str | None = None) -> None:
 
 def _identity_bound_hold(account: Account) -> None:
     """Place the identity_bound hold (once): its card offers the appeal."""
-    if not Hold.objects.active().filter(account=account, reason="identity_bound").exists():
+    if not Hold.objects.active().filter(account=account, reason=IDENTITY_BOUND).exists():
         account_services.hold_place(
-            account=account, reason="identity_bound", acting_user=None,
+            account=account, reason=IDENTITY_BOUND, acting_user=None,
             source=Hold.Source.SYSTEM,
         )
 
