@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import services
+from .events import CATALOGUE
 from .models import ServiceClient, WebhookDelivery, WebhookEndpoint
 
 
@@ -71,20 +72,59 @@ class ServiceClientAdmin(admin.ModelAdmin):
         )
 
 
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
+    event_types = forms.MultipleChoiceField(
+        label=_("event types"), choices=[(t.name, f"{t.name}: {t.description}") for t in CATALOGUE],
+        widget=forms.CheckboxSelectMultiple, required=False,
+        help_text=_("None chosen: every event type, including ones added later."),
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["name", "url", "event_types", "legacy_signature", "active"]
+
+
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
-    list_display = ["name", "url", "active", "created_at"]
+    form = WebhookEndpointForm
+    list_display = ["name", "url", "subscribed", "active", "created_at"]
     list_filter = ["active"]
     search_fields = ["name", "url"]
+    readonly_fields = ["secret_for_receiver", "previous_secret_expires_at"]
+    actions = ["rotate_secret"]
+
+    @admin.display(description=_("receives"))
+    def subscribed(self, obj: WebhookEndpoint) -> str:
+        return ", ".join(obj.event_types) or _("every event type")
+
+    @admin.display(description=_("signing secret"))
+    def secret_for_receiver(self, obj: WebhookEndpoint) -> str:
+        # Shown so the receiver can be configured; only staff with this page see it.
+        return obj.secret
+
+    @admin.action(description=_("Rotate the signing secret (the old one stays valid for a while)"),
+                  permissions=["change"])
+    def rotate_secret(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
+        for endpoint in queryset:
+            secret = services.webhook_endpoint_rotate_secret(
+                endpoint=endpoint, acting_user=request.user
+            )
+            self.message_user(request, _(
+                "%(name)s: new secret %(secret)s. Give it to the receiver; the old one keeps "
+                "signing until %(until)s."
+            ) % {"name": endpoint.name, "secret": secret,
+                 "until": WebhookEndpoint.objects.get(pk=endpoint.pk).previous_secret_expires_at},
+                messages.WARNING)
 
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_display = [
-        "pk", "event_id", "endpoint", "attempt", "manual", "state", "status_code",
+        "pk", "event_id", "event_type", "endpoint", "attempt", "manual", "state", "status_code",
         "duration_ms", "created_at", "next_retry_at", "delivered_at",
     ]
-    list_filter = ["state", "manual", "endpoint"]
+    list_filter = ["state", "event_type", "manual", "endpoint"]
     list_select_related = ["endpoint"]
     search_fields = ["=event__id", "endpoint__name"]
     date_hierarchy = "created_at"

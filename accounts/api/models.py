@@ -48,14 +48,35 @@ class ServiceClient(models.Model):
         return full
 
 
+def _event_type_choices():
+    from .events import CATALOGUE
+
+    return [(t.name, t.name) for t in CATALOGUE]
+
+
 class WebhookEndpoint(models.Model):
-    """A URL of the host platform that receives signed status-change events."""
+    """A URL of the host platform that receives signed events (Standard Webhooks)."""
 
     name = models.CharField(_("name"), max_length=100)
     url = models.URLField(_("URL"), max_length=500)
     secret = models.CharField(
         _("signing secret"), max_length=100, default=signing.secret_generate,
-        help_text=_("Shared with the receiver, which verifies X-Portal-Signature with it."),
+        help_text=_("Shared with the receiver, which verifies webhook-signature with it."),
+    )
+    # During a rotation the old secret signs too, until it expires.
+    previous_secret = models.CharField(
+        _("previous signing secret"), max_length=100, blank=True, editable=False
+    )
+    previous_secret_expires_at = models.DateTimeField(
+        _("previous secret valid until"), null=True, blank=True, editable=False
+    )
+    event_types = models.JSONField(
+        _("event types"), default=list, blank=True,
+        help_text=_("The event types this endpoint receives; none chosen means all."),
+    )
+    legacy_signature = models.BooleanField(
+        _("also send X-Portal-Signature"), default=False,
+        help_text=_("The v1 signature header of receivers built before Standard Webhooks."),
     )
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
@@ -67,6 +88,18 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def wants(self, event_type: str) -> bool:
+        return not self.event_types or event_type in self.event_types
+
+    def signing_secrets(self, now) -> list[str]:
+        """The secrets that sign now: the current one, and the previous during a rotation."""
+        secrets = [self.secret]
+        if self.previous_secret and self.previous_secret_expires_at and (
+            self.previous_secret_expires_at > now
+        ):
+            secrets.append(self.previous_secret)
+        return secrets
 
 
 class WebhookDelivery(models.Model):
@@ -85,6 +118,7 @@ class WebhookDelivery(models.Model):
     event = models.ForeignKey(
         StatusEvent, on_delete=models.PROTECT, related_name="+", verbose_name=_("event")
     )
+    event_type = models.CharField(_("event type"), max_length=40, blank=True)
     attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
     manual = models.BooleanField(_("manual re-send"), default=False)
     state = models.CharField(

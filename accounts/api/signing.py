@@ -10,6 +10,7 @@ t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>``.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -47,7 +48,8 @@ def key_matches(key: str, digest: str) -> bool:
 
 
 def secret_generate() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
+    """A Standard Webhooks secret: ``whsec_`` and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def signature_header(secret: str, body: bytes, *, timestamp: int | None = None) -> str:

@@ -365,6 +365,8 @@ PORTAL_WEBHOOK_TIMEOUT_SECONDS = env.float("PORTAL_WEBHOOK_TIMEOUT_SECONDS", def
 # PORTAL_WEBHOOK_BACKOFF_SECONDS * 2**(n-1).
 PORTAL_WEBHOOK_MAX_ATTEMPTS = env.int("PORTAL_WEBHOOK_MAX_ATTEMPTS", default=8)
 PORTAL_WEBHOOK_BACKOFF_SECONDS = env.float("PORTAL_WEBHOOK_BACKOFF_SECONDS", default=30.0)
+# After a secret rotation the previous secret keeps signing this long.
+PORTAL_WEBHOOK_SECRET_ROTATION_HOURS = env.int("PORTAL_WEBHOOK_SECRET_ROTATION_HOURS", default=24)
 # How long the Redis status cache keeps an entry (bounds staleness if Redis
 # was unreachable at the moment of a write).
 PORTAL_STATUS_CACHE_TTL_SECONDS = env.int("PORTAL_STATUS_CACHE_TTL_SECONDS", default=600)

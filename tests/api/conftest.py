@@ -3,7 +3,6 @@ real HTTP webhook receiver on 127.0.0.1."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -12,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from rest_framework.test import APIClient
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from accounts.api import services as api_services
 from accounts.api import signing
@@ -80,6 +81,8 @@ class Receiver:
     next_statuses: list[int] = field(default_factory=list)
     next_delays: list[float] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The secret of the v1 header, when it differs from ``secret``.
+    legacy_secret: str = ""
 
     def verified(self) -> list[dict]:
         with self.lock:
@@ -88,7 +91,9 @@ class Receiver:
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    """Serve a real HTTP receiver on a random port of 127.0.0.1 that checks signatures."""
+    """Serve a real HTTP receiver on a random port of 127.0.0.1 that checks signatures
+    with the ``standardwebhooks`` library (``secret`` may be changed by a test, as a
+    receiver's configuration is during a rotation)."""
     secret = signing.secret_generate()
     state = Receiver(url="", secret=secret)
 
@@ -99,17 +104,24 @@ def receiver() -> Iterator[Receiver]:
             if delay:
                 time.sleep(delay)  # a receiver slower than the sender's timeout
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            valid = signing.signature_verify(
-                secret, body, self.headers.get(signing.SIGNATURE_HEADER, "")
-            )
+            headers = dict(self.headers.items())
+            try:  # Standard Webhooks, with the library a receiver would use
+                payload = Webhook(state.secret).verify(body, headers)
+                valid = True
+            except WebhookVerificationError:
+                payload, valid = body, False
+            legacy = self.headers.get(signing.SIGNATURE_HEADER)
             with state.lock:
                 code = state.next_statuses.pop(0) if state.next_statuses else 200
                 state.received.append({
                     "valid": valid,
+                    "legacy_valid": legacy is not None
+                    and signing.signature_verify(state.legacy_secret or state.secret, body, legacy),
                     "status": code,
-                    "event_id": self.headers.get(signing.EVENT_ID_HEADER),
+                    "event_id": self.headers.get("webhook-id"),
                     "attempt": self.headers.get("X-Portal-Delivery-Attempt"),
-                    "body": json.loads(body) if valid else body,
+                    "headers": headers,
+                    "body": payload,
                 })
             self.send_response(code if valid else 400)
             self.end_headers()
@@ -129,4 +141,8 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 def endpoint(receiver, transactional_db) -> WebhookEndpoint:
-    return WebhookEndpoint.objects.create(name="platform", url=receiver.url, secret=receiver.secret)
+    """An endpoint for status changes only (the other event types have tests of their own)."""
+    return WebhookEndpoint.objects.create(
+        name="platform", url=receiver.url, secret=receiver.secret,
+        event_types=["account.status_changed"],
+    )

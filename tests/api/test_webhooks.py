@@ -37,7 +37,7 @@ def test_status_change_is_posted_signed(celery_worker, endpoint, receiver, api, 
     event = _status_event(active_user)
 
     got = wait_for(receiver.verified)
-    assert got[0]["event_id"] == str(event.pk)
+    assert got[0]["event_id"] == f"evt_{event.pk}"
     assert got[0]["body"]["type"] == "account.status_changed"
     assert got[0]["body"]["data"] == {
         "platform_account_id": "p-alice", "status": "frozen", "previous_status": "active",
@@ -64,7 +64,7 @@ def test_receiver_500_is_retried_until_it_recovers(
     assert attempts[0].response_excerpt == "receiver failed"
     assert attempts[1].next_retry_at > attempts[0].next_retry_at
     assert [r["status"] for r in receiver.verified()] == [500, 500, 200]
-    assert {r["event_id"] for r in receiver.received} == {str(event.pk)}
+    assert {r["event_id"] for r in receiver.received} == {f"evt_{event.pk}"}
 
 
 def test_timeout_counts_as_failure_and_is_retried(
@@ -111,7 +111,8 @@ def test_manual_resend_sends_the_same_event_again(
 
 def test_inactive_endpoint_gets_nothing(celery_worker, receiver, active_user, place_hold):
     WebhookEndpoint.objects.create(name="off", url=receiver.url, active=False)
-    live = WebhookEndpoint.objects.create(name="on", url=receiver.url, secret=receiver.secret)
+    live = WebhookEndpoint.objects.create(name="on", url=receiver.url, secret=receiver.secret,
+                                          event_types=["account.status_changed"])
     hold = place_hold(active_user, "content_violation")
     services.hold_lift(hold=hold, acting_user=None, lift_reason=Hold.LiftReason.STAFF)
     wait_for(lambda: WebhookDelivery.objects.filter(state=State.DELIVERED).count() == 2)
