@@ -27,6 +27,28 @@ PASSWORD = "correct horse battery staple"
 
 
 # ---------------------------------------------------------------------------
+# A clean status cache
+# ---------------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def _empty_status_cache() -> Iterator[None]:
+    """Start every test with an empty status cache.
+
+    The test database is rebuilt and its account versions restart at 0,
+    while Redis would keep entries from an earlier test. Only our own keys
+    are dropped: other apps may share this Redis database.
+    """
+    from accounts.api.auth import CLIENT_CACHE_PREFIX
+    from accounts.cache import KEY_PREFIX, redis_client
+
+    client = redis_client()
+    if client is not None:
+        for prefix in (KEY_PREFIX, CLIENT_CACHE_PREFIX):
+            for key in client.scan_iter(match=prefix + "*", count=500):
+                client.delete(key)
+    yield
+
+
+# ---------------------------------------------------------------------------
 # Factories
 # ---------------------------------------------------------------------------
 _counter = iter(range(1, 10**9))

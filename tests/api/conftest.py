@@ -16,28 +16,12 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from accounts.api import services as api_services
 from accounts.api import signing
-from accounts.api.auth import CLIENT_CACHE_PREFIX
 from accounts.api.models import ServiceClient, WebhookEndpoint
-from accounts.cache import KEY_PREFIX, redis_client
 
 READ = ServiceClient.Scope.STATUS_READ
 WRITE = ServiceClient.Scope.HOLDS_WRITE
 
 
-@pytest.fixture(autouse=True)
-def _empty_status_cache() -> Iterator[None]:
-    """Start every test with an empty status cache.
-
-    The test database is rebuilt and its account versions restart at 0,
-    while Redis would keep entries from an earlier test. Only our own keys
-    are dropped: other apps may share this Redis database.
-    """
-    client = redis_client()
-    if client is not None:
-        for prefix in (KEY_PREFIX, CLIENT_CACHE_PREFIX):
-            for key in client.scan_iter(match=prefix + "*", count=500):
-                client.delete(key)
-    yield
 
 
 @dataclass
