@@ -407,9 +407,10 @@ LOGGING = {
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s "
+            "format": "%(levelname)s %(name)s %(message)s "
                       "%(request_id)s %(task_id)s %(task_name)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": True,  # ISO 8601 in UTC, whatever the process's time zone
         },
         "text": {
             "format": "%(asctime)s %(levelname)s %(name)s "
