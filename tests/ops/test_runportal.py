@@ -16,7 +16,7 @@ def test_a_busy_address_fails_clearly_before_anything_starts():
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
-        addr = "127.0.0.1:%d" % squatter.getsockname()[1]
+        addr = f"127.0.0.1:{squatter.getsockname()[1]}"
         started = time.monotonic()
         result = subprocess.run(
             [sys.executable, "manage.py", "runportal"], cwd=ROOT, capture_output=True,
