@@ -43,7 +43,8 @@ def redis_broker_and_cache_apart(
     app_configs: Any = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
     broker = _redis_database(settings.CELERY_BROKER_URL)
-    caches = [_redis_database(str(c.get("LOCATION", ""))) for c in settings.CACHES.values()]
+    cache_settings: dict[str, dict[str, Any]] = settings.CACHES
+    caches = [_redis_database(str(c.get("LOCATION", ""))) for c in cache_settings.values()]
     if broker is not None and broker in caches:
         return [
             checks.Error(

@@ -17,6 +17,7 @@ class CeleryTaskFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         task = current_task
         request = getattr(task, "request", None) if task else None
-        record.task_id = getattr(request, "id", None)
-        record.task_name = getattr(task, "name", None) if record.task_id else None
+        task_id = getattr(request, "id", None)
+        record.task_id = task_id
+        record.task_name = getattr(task, "name", None) if task_id else None
         return True

@@ -136,7 +136,8 @@ def _read_checks_latency(reading: Reading, since: datetime) -> None:
     pairs = Request.objects.filter(
         checked_at__gte=since, submitted_at__isnull=False
     ).values_list("submitted_at", "checked_at")[:10_000]
-    latencies = sorted(max((done - sent).total_seconds(), 0.0) for sent, done in pairs)
+    latencies = sorted(
+        max((done - sent).total_seconds(), 0.0) for sent, done in pairs if sent and done)
     reading["portal_checks_decided_last_hour"].append(((), float(len(latencies))))
     for q in QUANTILES:
         # Nearest rank: the smallest latency that q of the requests did not exceed.

@@ -7,6 +7,7 @@ fresh machine: SQLite and the kombu filesystem broker under ``var/``.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -147,7 +148,7 @@ WHITENOISE_USE_FINDERS = True
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise warns while it is missing
 # Identity images and evidence live here; no URL pattern serves this folder.
 PRIVATE_MEDIA_ROOT = env.path("PORTAL_PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private"))
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(PRIVATE_MEDIA_ROOT), "base_url": None},
@@ -394,7 +395,7 @@ DJANGO_GUID = {
 # JSON lines (python-json-logger) unless LOG_FORMAT=text; the embedded
 # run (DEBUG) defaults to text for people reading a terminal.
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
