@@ -99,7 +99,7 @@ def start_s3() -> tuple[subprocess.Popen, str]:
     return process, url
 
 
-def shared_env(s3_url: str) -> dict[str, str]:
+def shared_env(s3_url: str, static_root: Path) -> dict[str, str]:
     from cryptography.fernet import Fernet
 
     return {
@@ -119,6 +119,7 @@ def shared_env(s3_url: str) -> dict[str, str]:
         "PORTAL_S3_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench",
+        "DJANGO_STATIC_ROOT": str(static_root),
         "PORTAL_VERIFICATION_STUCK_AFTER_MINUTES": "1",
         "PORTAL_VERIFICATION_SUBMISSIONS_PER_DAY": "100",
         "LOG_LEVEL": "WARNING",
@@ -193,8 +194,13 @@ class Owner:
         return response
 
     def post(self, path: str, data: dict | None = None, files=None):
-        return self.call("POST", path, data={**(data or {}),
-                         "csrfmiddlewaretoken": self.cookies.get("csrftoken", "")}, files=files)
+        response = self.call("POST", path, data={**(data or {}), "csrfmiddlewaretoken":
+                                                 self.cookies.get("csrftoken", "")}, files=files)
+        if response.status_code == 200 and "text/html" in response.headers["Content-Type"]:
+            errors = re.findall(r'class="[^"]*(?:invalid-feedback|alert)[^"]*"[^>]*>\s*([^<]+)',
+                                response.text)
+            raise RuntimeError(f"POST {path} was refused: {errors[:2]}")
+        return response
 
     def submit_verification(self, username: str, number: str, seed: int) -> None:
         from tests.verification.pictures import card_jpeg, frame_jpeg
@@ -202,7 +208,7 @@ class Owner:
         self.call("GET", "/accounts/login/")
         signed_in = self.post("/accounts/login/", {"username": username, "password": PASSWORD})
         assert signed_in.status_code == 302, signed_in.text[:300]
-        step = self.post("/verification/")["Location"]  # the draft's first step
+        step = self.post("/verification/").headers["Location"]  # the draft's first step
         pk = re.search(r"/verification/(\d+)/", step).group(1)
         self.post(f"/verification/{pk}/step/who/", {"subject": "individual"})
         self.post(f"/verification/{pk}/step/identity/", {
@@ -215,7 +221,7 @@ class Owner:
             self.post(f"/verification/{pk}/liveness/frame/",
                       files={"frame": (f"f{i}.jpg", frame_jpeg(seed * 7 + i), "image/jpeg")})
         done = self.post(f"/verification/{pk}/step/review/")
-        assert done["Location"].endswith(f"/verification/{pk}/"), done["Location"]
+        assert done.headers["Location"].endswith(f"/verification/{pk}/"), done.headers["Location"]
 
 
 def id_number(n: int) -> str:
@@ -223,7 +229,7 @@ def id_number(n: int) -> str:
     from stdnum.cn import ric
 
     body = f"110105{1970 + n % 30}0{1 + n % 9}1{n % 10}{n % 1000:03d}"
-    return body + ric.calc_check_digit(body)
+    return body + ric.calc_check_digit(body + "0")  # it reads the first 17 digits
 
 
 # ---------------------------------------------------------------------------
@@ -287,7 +293,7 @@ def main() -> None:
     fresh_database()
     flush_redis()
     s3, s3_url = start_s3()
-    env = shared_env(s3_url)
+    env = shared_env(s3_url, logs / "static")
     os.environ.update(env)  # this process reads and checks the same database
     import django
 
@@ -295,6 +301,7 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
     call_command("setup_roles", verbosity=0, stdout=open(os.devnull, "w"))
     usernames = create_owners(args.owners)
 
@@ -335,11 +342,13 @@ def main() -> None:
         with ThreadPoolExecutor(args.clients) as pool:
             list(pool.map(submit, range(args.owners)))
         submitted_in = time.monotonic() - started
+        for failure in failures[:5]:
+            print("  failed:", failure)
+        if not durations:
+            raise SystemExit("no submission went through")
         print(f"{len(durations)} submissions over HTTP in {submitted_in:.1f} s; "
               f"per submission median {statistics.median(durations):.2f} s, "
               f"max {max(durations):.2f} s; {len(failures)} failed")
-        for failure in failures[:5]:
-            print("  failed:", failure)
 
         def all_decided():
             result = outcome(started)
