@@ -1,18 +1,24 @@
 # The two commands of the README:
-#   make run    set up and run web + Celery worker + beat on SQLite and the
-#               filesystem broker, with demo accounts
-#   make test   set up and run the whole test suite against PostgreSQL and
-#               Redis on 127.0.0.1
-# Every step below is idempotent, so both commands work on a fresh machine
-# with only Python, and are quick the second time.
+#   make run    set up and run every process of portal/Procfile (web, worker,
+#               beat) on SQLite and the filesystem broker, with demo accounts
+#   make test   set up and run the whole test suite against PostgreSQL, Redis
+#               and an S3 stand-in on 127.0.0.1
+# Every step below is idempotent, so both commands work on a fresh Debian
+# machine with only Python, and are quick the second time. Others:
+#   make lint         ruff and mypy (CI runs it before the tests)
+#   make lock         regenerate the hashed requirements*.txt from .ci/requirements/*.in
+#   make screenshots  refresh the README's screenshots in docs/screenshots/
+#   make bench        the benchmarks under bench/
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 # What to run: the whole suite unless told, e.g. PYTEST_ARGS="tests/accounts -k lift".
 PYTEST_ARGS ?= tests
+PIP_INSTALL := $(PY) -m pip install --quiet --require-hashes
+LOCK_HINT := echo "pip refused the lock file: after adding a package by hand, run 'make lock'" >&2
 
-.PHONY: run test setup setup-test messages services browser lint bench makemessages
+.PHONY: run test setup setup-test messages services browser lint lock screenshots bench makemessages
 
 run: setup messages
 	$(PY) manage.py runportal
@@ -28,11 +34,11 @@ $(VENV)/bin/python:
 	$(PY) -m pip install --quiet --upgrade pip
 
 $(VENV)/.runtime-installed: requirements.txt | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PIP_INSTALL) -r requirements.txt || { $(LOCK_HINT); exit 1; }
 	touch $@
 
 $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PIP_INSTALL) -r requirements-dev.txt || { $(LOCK_HINT); exit 1; }
 	touch $(VENV)/.runtime-installed $@
 
 # Compiled translations are build output (not committed): make them here.
@@ -44,14 +50,27 @@ messages: setup
 makemessages: setup
 	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=bench --ignore=tests --no-obsolete
 
+# PostgreSQL and Redis: installed from Debian's packages if absent, started if down.
 services:
 	.ci/ensure-services
 
 browser:
-	@test -x /usr/bin/chromium || .ci/install-system-packages chromium fonts-noto-cjk
+	@test -x /usr/bin/chromium && dpkg -s fonts-noto-cjk >/dev/null 2>&1 \
+		|| .ci/install-system-packages chromium fonts-noto-cjk
 
 lint: setup-test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy --config-file .ci/mypy.ini
+
+# Edit .ci/requirements/runtime.in or dev.in (or add a pin to a lock file by
+# hand: it is adopted into the .in file), then run this and commit all four.
+lock: setup-test
+	$(PY) .ci/lock
+
+# The tests write screenshots to a temporary folder; this writes the README's.
+screenshots: setup-test messages services browser
+	PORTAL_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -c tests/pytest.ini \
+		--rootdir=. tests/browser/test_status_journey.py
 
 bench: setup-test services
 	@command -v wrk >/dev/null || .ci/install-system-packages wrk

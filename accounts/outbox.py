@@ -48,6 +48,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from .models import OutboxMessage
 
@@ -57,11 +58,9 @@ Kind = OutboxMessage.Kind
 # How long a publisher holds a message before another may take it.
 LEASE = timedelta(seconds=30)
 # Errors that say "the broker is unreachable", as opposed to a bad message.
-try:  # kombu is always installed with Celery; the import is kept local to this module
-    from kombu.exceptions import OperationalError as _BrokerError
-except ImportError:  # pragma: no cover
-    _BrokerError = OSError
-BROKER_ERRORS: tuple[type[BaseException], ...] = (_BrokerError, ConnectionError, TimeoutError)
+BROKER_ERRORS: tuple[type[BaseException], ...] = (
+    KombuOperationalError, ConnectionError, TimeoutError,
+)
 
 _CALLS: dict[str, Callable[..., Any]] = {}
 

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise  # a str or a lazy translation
 
 
 class Level(models.TextChoices):
@@ -62,12 +66,12 @@ class Reason:
     """One entry of the catalog."""
 
     code: str
-    title: str
-    explanation: str
+    title: StrOrPromise
+    explanation: StrOrPromise
     level: str
     features: tuple[str, ...]
     remedies: tuple[str, ...]
-    handling_time: str
+    handling_time: StrOrPromise
     allowed_levels: tuple[str, ...] = ()
     self_service: bool = True
     # True when every remedy is needed (theft: verify *and* secure), so no
@@ -86,7 +90,7 @@ class Reason:
     # blocks these features too. None means a deadline makes no sense.
     escalates_to: str | None = None
     escalation_features: tuple[str, ...] = ()
-    escalation_text: str = ""
+    escalation_text: StrOrPromise = ""
     default_deadline: timedelta | None = None
     default_expiry: timedelta | None = None
     appeal_sla: timedelta = field(default=timedelta(hours=48))

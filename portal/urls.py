@@ -5,12 +5,17 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
+from portal.health import health_view
+from portal.metrics import metrics_view
 
 urlpatterns = [
     # First: the host platform calls the API far more often than people load
     # pages, and every pattern tried before a match costs each request.
     path("api/", include("accounts.api.urls")),
     path("admin/", admin.site.urls),
+    # Operations: load-balancer probe and Prometheus scrape (token or allow-list).
+    path("health/", health_view, name="health"),
+    path("metrics", metrics_view, name="metrics"),
     path(
         "accounts/password_change/",
         account_views.PasswordChangeView.as_view(),

@@ -12,8 +12,11 @@ the worker sees committed rows.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -235,3 +238,91 @@ def run_together(actions: list[Callable[[], object]]) -> list[object]:
 
 def errors_of(results: list[object]) -> list[BaseException]:
     return [result for result in results if isinstance(result, BaseException)]
+
+
+# ---------------------------------------------------------------------------
+# Object storage: moto's S3 server on 127.0.0.1
+# ---------------------------------------------------------------------------
+# No S3 server is packaged in the registries these machines reach; moto's
+# server mode (moto[server]) answers the S3 HTTP API, which django-storages'
+# S3 backend talks to through endpoint_url, as it would to any S3 store.
+S3_CREDENTIALS = {"access_key": "testing", "secret_key": "testing", "region_name": "us-east-1"}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_s3_server(port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """Start ``moto_server`` on 127.0.0.1; return the process and its URL once it answers."""
+    import urllib.request
+
+    port = port or free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return True
+        except OSError:
+            return process.poll() is not None and _raise(f"moto_server exited ({url})")
+
+    wait_for(answers, timeout=30, every=0.2)
+    return process, url
+
+
+def _raise(message: str) -> bool:
+    raise RuntimeError(message)
+
+
+def s3_bucket_create(endpoint_url: str, bucket: str) -> None:
+    import boto3
+
+    boto3.client(
+        "s3", endpoint_url=endpoint_url, aws_access_key_id=S3_CREDENTIALS["access_key"],
+        aws_secret_access_key=S3_CREDENTIALS["secret_key"],
+        region_name=S3_CREDENTIALS["region_name"],
+    ).create_bucket(Bucket=bucket)
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """An S3-compatible server (moto) for the whole run; yields its URL."""
+    process, url = start_s3_server()
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def s3_private_storage(s3_server, settings) -> Iterator[dict]:
+    """Keep this test's private files in a fresh bucket on the S3 server.
+
+    Yields the S3 storage options. Model fields captured their storage when
+    the models loaded; the evidence field is pointed at the new one too.
+    """
+    from django.core.files.storage import storages
+
+    from appeals.models import Attachment
+
+    bucket = f"private-{next(_counter)}-{int(time.time() * 1000)}"
+    s3_bucket_create(s3_server, bucket)
+    options = {**settings.PORTAL_S3_OPTIONS, **S3_CREDENTIALS,
+               "bucket_name": bucket, "endpoint_url": s3_server}
+    settings.STORAGES = {**settings.STORAGES, "private": {
+        "BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}}
+    storages._storages.pop("private", None)
+    field = Attachment._meta.get_field("file")
+    captured = field.storage
+    field.storage = storages["private"]
+    yield options
+    field.storage = captured
+    storages._storages.pop("private", None)

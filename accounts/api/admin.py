@@ -96,7 +96,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("receives"))
     def subscribed(self, obj: WebhookEndpoint) -> str:
-        return ", ".join(obj.event_types) or _("every event type")
+        return ", ".join(obj.event_types) or str(_("every event type"))
 
     @admin.display(description=_("signing secret"))
     def secret_for_receiver(self, obj: WebhookEndpoint) -> str:

@@ -39,7 +39,8 @@ def _portal_url() -> str:
 
 def _hold(event: StatusEvent) -> dict:
     hold = event.hold
-    data = {
+    assert hold is not None, "hold events always name their hold"
+    data: dict[str, object] = {
         "hold_id": hold.pk,
         "reason": hold.reason,
         "level": hold.level,

@@ -77,9 +77,11 @@ def appeal_close_if_abandoned(*, appeal: Appeal | int, now: datetime) -> bool:
     the owner may have answered (or staff asked again) since the sweep's query."""
     appeal = _lock(appeal)
     cutoff = now - settings.PORTAL_APPEAL_CLOSE_AFTER
-    if appeal.state == State.AWAITING_USER and appeal.awaiting_since <= cutoff:
+    if appeal.state == State.AWAITING_USER and appeal.awaiting_since and (
+            appeal.awaiting_since <= cutoff):
         note = "no answer from the user"
-    elif appeal.state in (State.ACCEPTED, State.REJECTED) and appeal.decided_at <= cutoff:
+    elif appeal.state in (State.ACCEPTED, State.REJECTED) and appeal.decided_at and (
+            appeal.decided_at <= cutoff):
         note = "decided; archived"
     else:
         return False
@@ -103,11 +105,11 @@ def appeals_close_for_lifted_hold(hold: Hold, *, now: datetime | None = None) ->
 @listeners.listen(StatusEvent.Kind.HOLD_LIFTED)
 def appeals_close_on_hold_lifted(event: StatusEvent) -> int:
     """Event listener: a hold was lifted, so its open appeals close."""
-    return appeals_close_for_lifted_hold(event.hold) if event.hold_id else 0
+    return appeals_close_for_lifted_hold(event.hold) if event.hold is not None else 0
 
 
 @transaction.atomic
-def _appeal_close_resolved(*, appeal: int, hold: Hold, now: datetime | None) -> bool:
+def _appeal_close_resolved(*, appeal: Appeal | int, hold: Hold, now: datetime | None) -> bool:
     appeal = _lock(appeal)
     if appeal.state not in Appeal.OPEN_STATES:
         return False  # decided or closed meanwhile

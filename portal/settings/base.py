@@ -7,6 +7,7 @@ fresh machine: SQLite and the kombu filesystem broker under ``var/``.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -147,7 +148,7 @@ WHITENOISE_USE_FINDERS = True
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise warns while it is missing
 # Identity images and evidence live here; no URL pattern serves this folder.
 PRIVATE_MEDIA_ROOT = env.path("PORTAL_PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private"))
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(PRIVATE_MEDIA_ROOT), "base_url": None},
@@ -288,14 +289,178 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+
+# ---------------------------------------------------------------------------
+# Operations: more than one machine (databases, Redis, private files)
+# ---------------------------------------------------------------------------
+# Persistent connections, checked before reuse so a connection the database
+# closed (restart, failover, idle timeout) is replaced instead of failing a
+# request. Safe for SQLite too: each gunicorn thread keeps its own.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# Private files on S3-compatible object storage (django-storages), so every
+# web and worker host sees the same photos and evidence. "local" keeps them
+# under PORTAL_PRIVATE_MEDIA_ROOT (one machine only; production refuses it
+# unless PORTAL_ALLOW_LOCAL_PRIVATE_STORAGE=true). Any other value is a
+# storage class path with PORTAL_PRIVATE_STORAGE_OPTIONS (JSON) as options.
+# S3 credentials come from boto3's own chain (AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY, or the host's role).
+PORTAL_PRIVATE_STORAGE_BACKEND = env.str("PORTAL_PRIVATE_STORAGE_BACKEND", default="local")
+PORTAL_S3_OPTIONS = {
+    "bucket_name": env.str("PORTAL_S3_BUCKET", default=""),
+    "endpoint_url": env.str("PORTAL_S3_ENDPOINT_URL", default="") or None,
+    "region_name": env.str("PORTAL_S3_REGION", default="") or None,
+    "location": env.str("PORTAL_S3_PREFIX", default="private"),
+    "addressing_style": env.str("PORTAL_S3_ADDRESSING_STYLE", default="") or None,
+    # Never overwrite (names are random anyway); objects inherit the bucket's
+    # private default; a signed URL, if anything ever asks for one, lives a minute.
+    "file_overwrite": False,
+    "default_acl": None,
+    "querystring_expire": 60,
+}
+if PORTAL_PRIVATE_STORAGE_BACKEND != "local":
+    STORAGES["private"] = {
+        "BACKEND": (
+            "storages.backends.s3.S3Storage"
+            if PORTAL_PRIVATE_STORAGE_BACKEND == "s3"
+            else PORTAL_PRIVATE_STORAGE_BACKEND
+        ),
+        "OPTIONS": {
+            **(PORTAL_S3_OPTIONS if PORTAL_PRIVATE_STORAGE_BACKEND == "s3" else {}),
+            **env.json("PORTAL_PRIVATE_STORAGE_OPTIONS", default={}),
+        },
+    }
+    STORAGES["default"] = STORAGES["private"]
+
+# The broker and the cache must be separate Redis databases (or servers): the
+# broker's Redis needs maxmemory-policy noeviction (an evicted message is a
+# lost task), the cache's an LRU policy (allkeys-lru). RedBeat's schedule and
+# lock live with the broker, where nothing is evicted.
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Exactly one beat: RedBeat's lock in Redis. A second beat (another host,
+    # a restart overlapping the old process) waits for the lock and takes over
+    # within the lock timeout if the holder dies.
+    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    CELERY_REDBEAT_REDIS_URL = env.str("CELERY_REDBEAT_REDIS_URL", default=CELERY_BROKER_URL)
+    CELERY_REDBEAT_REDIS_OPTIONS: dict[str, object] = {}
+    CELERY_REDBEAT_KEY_PREFIX = env.str("CELERY_REDBEAT_KEY_PREFIX", default="redbeat")
+    CELERY_REDBEAT_LOCK_TIMEOUT = env.int("CELERY_REDBEAT_LOCK_TIMEOUT", default=60)
+    CELERY_BEAT_MAX_LOOP_INTERVAL = env.int("CELERY_BEAT_MAX_LOOP_INTERVAL", default=10)
+# The embedded run's one beat (Procfile) keeps its state under var/.
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# ---------------------------------------------------------------------------
+# Operations: Celery time limits and worker recycling
+# ---------------------------------------------------------------------------
+# Soft limit (SoftTimeLimitExceeded inside the task, which can clean up) and
+# hard limit (the pool kills the child), in seconds, per queue; every task
+# gets its queue's limits (portal.tasklimits.QueueTimeLimits).
+PORTAL_CELERY_TIME_LIMITS = {
+    "checks": (env.int("PORTAL_CHECKS_SOFT_TIME_LIMIT", default=120),
+               env.int("PORTAL_CHECKS_TIME_LIMIT", default=180)),
+    "review": (env.int("PORTAL_REVIEW_SOFT_TIME_LIMIT", default=60),
+               env.int("PORTAL_REVIEW_TIME_LIMIT", default=90)),
+    "notify": (env.int("PORTAL_NOTIFY_SOFT_TIME_LIMIT", default=60),
+               env.int("PORTAL_NOTIFY_TIME_LIMIT", default=90)),
+}
+CELERY_TASK_ANNOTATIONS = ["portal.tasklimits.QueueTimeLimits"]
+# A child process is replaced after this many tasks (or this much memory, in
+# KiB), so a leak in an image library cannot grow without bound.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=200)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int(
+    "CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=512_000)
+
+# ---------------------------------------------------------------------------
+# Operations: health, metrics, logs, errors
+# ---------------------------------------------------------------------------
+INSTALLED_APPS += ["portal", "health_check", "django_prometheus", "django_guid"]
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # First after it: every later log line of the request carries its id.
+    "django_guid.middleware.guid_middleware",
+    *MIDDLEWARE,
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+# /metrics answers a bearer token (Authorization: Bearer <token>) or an
+# address in the allow-list. The embedded run allows loopback; production
+# allows no address unless told, so set the token there.
+PORTAL_METRICS_TOKEN = env.str("PORTAL_METRICS_TOKEN", default="")
+PORTAL_METRICS_ALLOWED_IPS = env.list("PORTAL_METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+# The gauges read PostgreSQL and the broker at scrape time; one reading is
+# shared by every process through the cache for this long.
+PORTAL_METRICS_CACHE_SECONDS = env.int("PORTAL_METRICS_CACHE_SECONDS", default=15)
+
+# Request ids (django-guid): taken from X-Request-ID when a proxy sets a
+# valid one, else made; returned in the response, passed to every Celery
+# task sent while handling the request, and written on every log line.
+from django_guid.integrations import CeleryIntegration  # noqa: E402
+
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    # use_django_logging: workers log through LOGGING below, not Celery's own setup.
+    "INTEGRATIONS": [CeleryIntegration(use_django_logging=True)],
 }
 
+# JSON lines (python-json-logger) unless LOG_FORMAT=text; the embedded
+# run (DEBUG) defaults to text for people reading a terminal.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "request_id": {
+            "()": "django_guid.log_filters.CorrelationId",
+            "correlation_id_field": "request_id",
+        },
+        "celery_task": {"()": "portal.logs.CeleryTaskFilter"},
+    },
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(levelname)s %(name)s %(message)s "
+                      "%(request_id)s %(task_id)s %(task_name)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": True,  # ISO 8601 in UTC, whatever the process's time zone
+        },
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s "
+                      "[%(request_id)s %(task_id)s] %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "celery_task"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "django_guid": {"level": "WARNING"},
+    },
+}
+
+# Error tracking (sentry-sdk), only when SENTRY_DSN is set. Identity data
+# must not leave: no request bodies, no local variables, no user details.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration as SentryCeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), SentryCeleryIntegration()],
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        release=env.str("SENTRY_RELEASE", default="") or None,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        send_default_pii=False,
+        max_request_body_size="never",
+        include_local_variables=False,
+    )
 
 # ---------------------------------------------------------------------------
 # Verification (verification/)

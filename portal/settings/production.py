@@ -17,6 +17,7 @@ if SECRET_KEY.startswith("insecure-") or len(SECRET_KEY) < 50:
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DATABASES = {"default": env.db_url("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CACHES = {"default": env.cache_url("CACHE_URL")}
@@ -39,18 +40,28 @@ WHITENOISE_USE_FINDERS = False  # serve the collected, hashed files only
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
 }
-# Private files: any Django storage; S3-compatible through django-storages
-# by setting PORTAL_PRIVATE_STORAGE_BACKEND and its OPTIONS as JSON.
-STORAGES["private"] = {  # noqa: F405
-    "BACKEND": env.str(
-        "PORTAL_PRIVATE_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
-    ),
-    "OPTIONS": env.json(
-        "PORTAL_PRIVATE_STORAGE_OPTIONS",
-        default={"location": str(PRIVATE_MEDIA_ROOT), "base_url": None},  # noqa: F405
-    ),
-}
-STORAGES["default"] = STORAGES["private"]  # noqa: F405
+
+# ---------------------------------------------------------------------------
+# Operations
+# ---------------------------------------------------------------------------
+# Private files (base.py: PORTAL_PRIVATE_STORAGE_BACKEND=s3 and PORTAL_S3_*):
+# on local disk a second web or worker host would not see what the first one
+# stored, so production refuses it unless the operator says it runs on one
+# machine (or a shared file system) with PORTAL_ALLOW_LOCAL_PRIVATE_STORAGE.
+if STORAGES["private"]["BACKEND"].endswith(".FileSystemStorage") and not env.bool(  # noqa: F405
+    "PORTAL_ALLOW_LOCAL_PRIVATE_STORAGE", default=False
+):
+    raise ImproperlyConfigured(
+        "Private files are on local disk. Set PORTAL_PRIVATE_STORAGE_BACKEND=s3 and "
+        "PORTAL_S3_BUCKET (see the README), or PORTAL_ALLOW_LOCAL_PRIVATE_STORAGE=true "
+        "on a single machine."
+    )
+# Load-balancer probes and Prometheus talk to gunicorn directly, over HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^metrics$"]
+# JSON log lines unless told otherwise (base.py chose by its own DEBUG).
+LOGGING["handlers"]["console"]["formatter"] = env.str("LOG_FORMAT", default="json")  # noqa: F405
+# Nobody reaches /metrics by address alone unless PORTAL_METRICS_ALLOWED_IPS says so.
+PORTAL_METRICS_ALLOWED_IPS = env.list("PORTAL_METRICS_ALLOWED_IPS", default=[])
 
 # ---------------------------------------------------------------------------
 # Identity data: production must bring its own keys (no demo defaults).

@@ -20,6 +20,8 @@ def run_check(**overrides: str) -> subprocess.CompletedProcess:
         "CACHE_URL": "redis://127.0.0.1:6379/1",
         "PORTAL_FIELD_ENCRYPTION_KEYS": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
         "PORTAL_IDENTITY_HASH_KEY": secrets.token_urlsafe(32),
+        "PORTAL_PRIVATE_STORAGE_BACKEND": "s3",
+        "PORTAL_S3_BUCKET": "portal-private",
         **overrides,
     }
     return subprocess.run(

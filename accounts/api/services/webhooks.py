@@ -146,7 +146,7 @@ def signer(secret: str) -> Webhook:
 def _post(delivery: WebhookDelivery) -> dict:
     """POST the signed body once; return status code, excerpt, error and duration."""
     started = time.monotonic()
-    result = {"status_code": None, "excerpt": "", "error": ""}
+    result: dict = {"status_code": None, "excerpt": "", "error": ""}
     try:
         with requests.post(
             delivery.endpoint.url, data=delivery.body.encode(), headers=webhook_headers(delivery),

@@ -1,84 +1,118 @@
-"""Run the whole portal on one machine: web, Celery worker and Celery beat.
+"""Set up and run the whole portal on one machine: what ``make run`` calls.
 
-The embedded run of ``make run``. Each part is a child process; Ctrl-C (or
-any child exiting) stops them all.
+In order: refuse an address that is already in use (before anything
+starts), migrate, create the staff roles, load the demo accounts, print
+where to sign in, then hand over to honcho, which runs every process of
+``portal/Procfile`` (web, worker, beat, …) with prefixed output and stops
+them all when one exits or on Ctrl-C. A new process is a new Procfile line;
+a new address worth printing is a new entry in ``LINKS``.
 """
 
 from __future__ import annotations
 
+import errno
 import os
-import signal
-import subprocess
+import socket
 import sys
-import time
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from honcho.environ import parse_procfile
 
 from accounts.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_STAFF, STAFF_PASSWORD
 
+PROCFILE = Path(settings.BASE_DIR) / "portal" / "Procfile"
+# (label, path on the web process) printed in the banner.
+LINKS = [
+    ("Portal", "/"),
+    ("Staff admin", "/admin/"),
+    ("Health", "/health/"),
+    ("Metrics", "/metrics"),
+]
+
+
+def split_address(addr: str) -> tuple[str, int]:
+    host, _, port = addr.rpartition(":")
+    if not host or not port.isdigit():
+        raise CommandError(f"Not an address: {addr!r} (expected host:port, e.g. 127.0.0.1:8000).")
+    return host.strip("[]"), int(port)
+
+
+def address_free(host: str, port: int) -> bool:
+    """True if a server could listen on host:port now (as gunicorn will)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return False
+            raise CommandError(f"Cannot listen on {host}:{port}: {error.strerror}.") from error
+    return True
+
 
 class Command(BaseCommand):
-    help = "Migrate, load demo data, and run web + Celery worker + beat together."
+    help = "Set up (migrate, roles, demo data) and run every process of portal/Procfile."
 
     def add_arguments(self, parser):
         parser.add_argument("--addr", default=os.environ.get("PORTAL_ADDR", "127.0.0.1:8000"))
         parser.add_argument("--no-demo", action="store_true", help="Do not load demo accounts.")
 
     def handle(self, *args, **options):
-        Path(settings.VAR_DIR, "broker", "out").mkdir(parents=True, exist_ok=True)
-        Path(settings.VAR_DIR, "broker", "processed").mkdir(parents=True, exist_ok=True)
+        addr = options["addr"]
+        host, port = split_address(addr)
+        if not address_free(host, port):
+            raise CommandError(
+                f"{addr} is already in use (another portal, or another program): nothing was "
+                f"started. Stop that program, or run on another address, e.g. "
+                f"PORTAL_ADDR={host}:{port + 1} make run"
+            )
         call_command("migrate", interactive=False, verbosity=0)
+        call_command("setup_roles", verbosity=0, stdout=open(os.devnull, "w"))
         if not options["no_demo"]:
             call_command("demo_load", verbosity=0, stdout=open(os.devnull, "w"))
-        children = self._start(options["addr"])
-        time.sleep(4)  # let the children print their start-up lines first
-        self._print_banner(options["addr"])
-        self._supervise(children)
+        processes = list(parse_procfile(PROCFILE.read_text()).processes)
+        self.stdout.write(self.banner(addr, processes, demo=not options["no_demo"]))
+        self.stdout.flush()
+        self.exec_honcho(addr)
 
-    def _start(self, addr: str) -> list[subprocess.Popen]:
-        python, manage = sys.executable, str(Path(settings.BASE_DIR, "manage.py"))
-        celery = [python, "-m", "celery", "-A", "portal"]
-        schedule = str(Path(settings.VAR_DIR, "celerybeat-schedule"))
-        commands = [
-            [python, manage, "runserver", addr, "--noreload"],
-            [*celery, "worker", "-Q", "checks,review,notify", "-c", "2", "-l", "warning"],
-            [*celery, "beat", "-s", schedule, "-l", "warning"],
-        ]
-        return [subprocess.Popen(command, cwd=settings.BASE_DIR) for command in commands]
-
-    def _print_banner(self, addr: str) -> None:
+    def banner(self, addr: str, processes: list[str], *, demo: bool) -> str:
+        width = max(len(label) for label, _path in LINKS)
         lines = [
             "",
-            f"  Portal:  http://{addr}/        Staff admin:  http://{addr}/admin/",
-            "  Demo owners (password " + DEMO_PASSWORD + "):",
-            *[f"    {a.username:<14} {a.situation}" for a in DEMO_ACCOUNTS],
-            "  Demo staff (password " + STAFF_PASSWORD + "):",
-            *[f"    {name:<14} {label}" for name, label, _group in DEMO_STAFF],
-            "  Ctrl-C stops web, worker and beat.",
+            *[f"  {label + ':':<{width + 1}}  http://{addr}{path}" for label, path in LINKS],
+        ]
+        if demo:
+            lines += [
+                "  Demo owners (password " + DEMO_PASSWORD + "):",
+                *[f"    {a.username:<14} {a.situation}" for a in DEMO_ACCOUNTS],
+                "  Demo staff (password " + STAFF_PASSWORD + "):",
+                *[f"    {name:<14} {label}" for name, label, _group in DEMO_STAFF],
+            ]
+        lines += [
+            f"  Starting {', '.join(processes)} ({PROCFILE.relative_to(settings.BASE_DIR)}); "
+            "Ctrl-C stops them all.",
             "",
         ]
-        self.stdout.write("\n".join(lines))
+        return "\n".join(lines)
 
-    def _supervise(self, children: list[subprocess.Popen]) -> None:
-        def stop(*_args):
-            for child in children:
-                if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)
-            for child in children:
-                try:
-                    child.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    child.kill()
-            raise SystemExit(0)
-
-        signal.signal(signal.SIGTERM, stop)
-        try:
-            while all(child.poll() is None for child in children):
-                time.sleep(0.5)
-            self.stderr.write("A portal process exited; stopping the others.")
-        except KeyboardInterrupt:
-            pass
-        stop()
+    def exec_honcho(self, addr: str) -> None:
+        """Replace this process by honcho running the Procfile (never returns)."""
+        bin_dir = str(Path(sys.executable).parent)
+        env = {
+            **os.environ,
+            "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+            "PORTAL_ADDR": addr,
+            "PYTHONUNBUFFERED": "1",
+        }
+        # People read this terminal: text lines, requests and warnings only.
+        env.setdefault("LOG_FORMAT", "text")
+        env.setdefault("LOG_LEVEL", "WARNING")
+        env.setdefault("WEB_CONCURRENCY", "2")
+        honcho = os.path.join(bin_dir, "honcho")
+        os.chdir(settings.BASE_DIR)  # the Procfile names files relative to the project
+        os.execve(honcho, [honcho, "start", "--procfile", str(PROCFILE),
+                           "--app-root", str(settings.BASE_DIR)], env)
