@@ -326,6 +326,9 @@ class OutboxMessage(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # The request (X-Request-ID) that recorded it: the task carries it on, so
+    # the logs of a change and of the work it caused share one id.
+    request_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("outbox message")

@@ -48,6 +48,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django_guid import clear_guid, get_guid, set_guid
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from .models import OutboxMessage
@@ -112,6 +113,7 @@ def _record(kind, name, args, kwargs, *, dedupe_key, delay) -> OutboxMessage | N
     message = OutboxMessage(
         kind=kind, name=name, args=list(args), kwargs=kwargs, dedupe_key=dedupe_key,
         created_at=now, available_at=now + (delay or timedelta(0)),
+        request_id=(get_guid() or "")[:64],
     )
     if dedupe_key:
         try:
@@ -215,6 +217,10 @@ def _send_task(message: OutboxMessage) -> None:
     from portal.celery import app
 
     connection = _connection(app)
+    outer_request_id = get_guid()
+    if message.request_id:
+        # django-guid's publish signal copies the current id into the task's headers.
+        set_guid(message.request_id)
     try:
         app.send_task(
             message.name, args=message.args, kwargs=message.kwargs,
@@ -224,6 +230,11 @@ def _send_task(message: OutboxMessage) -> None:
     except BaseException:
         _drop_connection()
         raise
+    finally:
+        if outer_request_id:
+            set_guid(outer_request_id)
+        else:
+            clear_guid()
 
 
 def _connection(app):

@@ -143,3 +143,25 @@ def test_published_messages_are_pruned_after_the_keep_period(db):
     assert outbox.prune_published(older_than=timedelta(days=7)) == 1
     assert set(OutboxMessage.objects.values_list("pk", flat=True)) >= {recent.pk, pending.pk}
     assert not OutboxMessage.objects.filter(pk=old.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_published_by_the_relay_carries_the_request_id(broker_on):
+    import json
+
+    import redis
+    from django_guid import clear_guid, set_guid
+
+    set_guid("a1b2c3d4e5f60718293a4b5c6d7e8f90")
+    try:
+        with transaction.atomic():
+            message = outbox.task(CHECK_TASK)  # the broker is down: it waits for the relay
+    finally:
+        clear_guid()
+    assert message.request_id == "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+    broker_on.start()
+    assert outbox.relay_due().published == 1
+    raw = redis.Redis.from_url(broker_on.url).lpop("review")
+    headers = json.loads(raw)["headers"]
+    assert headers["X-Request-ID"] == "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+    assert headers["id"].startswith(f"outbox-{message.pk}-")
