@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Min
+from django.db.models import Count, Min
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest, multiprocess
@@ -57,6 +57,10 @@ GAUGES: dict[str, tuple[str, tuple[str, ...]]] = {
         ("quantile",)),
     "portal_checks_decided_last_hour": (
         "Requests whose automatic checks ended in the last hour", ()),
+    "portal_outbox_pending": (
+        "Side effects recorded and not yet published (grows while the broker is down)", ()),
+    "portal_outbox_oldest_pending_seconds": (
+        "Age of the oldest unpublished outbox message (0 when none waits)", ()),
 }
 
 
@@ -128,6 +132,17 @@ def _read_cases(reading: Reading, now: datetime) -> None:
     reading["portal_webhook_failed_attempts_last_hour"].append(((), float(failed.count())))
     reading["portal_webhook_deliveries_pending"].append(((), float(pending.count())))
     _read_checks_latency(reading, hour_ago)
+    _read_outbox(reading, now)
+
+
+def _read_outbox(reading: Reading, now: datetime) -> None:
+    from accounts.models import OutboxMessage
+
+    waiting = OutboxMessage.objects.filter(published_at__isnull=True).aggregate(
+        n=Count("pk"), oldest=Min("created_at"))
+    age = (now - waiting["oldest"]).total_seconds() if waiting["oldest"] else 0.0
+    reading["portal_outbox_pending"].append(((), float(waiting["n"])))
+    reading["portal_outbox_oldest_pending_seconds"].append(((), max(age, 0.0)))
 
 
 def _read_checks_latency(reading: Reading, since: datetime) -> None:

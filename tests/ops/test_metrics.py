@@ -110,3 +110,17 @@ def test_a_broker_that_cannot_be_read_is_reported_not_raised(client, monkeypatch
     text = response.content.decode()
     assert sample(text, "portal_metrics_source_up", source="broker") == 0.0
     assert sample(text, "portal_metrics_source_up", source="database") == 1.0
+
+
+def test_the_outbox_backlog_is_a_gauge(client):
+    from accounts.models import OutboxMessage
+
+    OutboxMessage.objects.create(kind="task", name="accounts.tasks.holds_lift_expired",
+                                 created_at=timezone.now() - timedelta(minutes=10))
+    OutboxMessage.objects.create(kind="task", name="accounts.tasks.holds_lift_expired",
+                                 published_at=timezone.now())
+
+    text = client.get("/metrics").content.decode()
+
+    assert sample(text, "portal_outbox_pending") == 1.0
+    assert 590 < sample(text, "portal_outbox_oldest_pending_seconds") < 700
