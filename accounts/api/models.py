@@ -18,6 +18,8 @@ class ServiceClient(models.Model):
     class Scope(models.TextChoices):
         STATUS_READ = "status:read", _("Read status and events")
         HOLDS_WRITE = "holds:write", _("Place and lift holds")
+        ACCOUNTS_WRITE = "accounts:write", _("Create and update accounts")
+        SESSIONS_CREATE = "sessions:create", _("Issue sign-in links for owners")
 
     name = models.CharField(_("name"), max_length=100)
     scopes = models.JSONField(_("scopes"), default=list)
