@@ -147,7 +147,7 @@ class AccountSerializer(serializers.ModelSerializer):
 
 class SignInLinkRequestSerializer(serializers.Serializer):
     next = serializers.CharField(
-        required=False, allow_blank=True, max_length=200,
+        required=False, allow_blank=True, max_length=200, trim_whitespace=False,
         help_text=_("A portal path to land on: / (default), /holds/<id>/, /verification/ "
                     "or /appeals/<id>/ of this account."),
     )
