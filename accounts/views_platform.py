@@ -15,7 +15,7 @@ import requests
 from django.conf import settings
 from django.contrib.auth import login, logout
 from django.core.exceptions import SuspiciousOperation
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -119,11 +119,13 @@ class OIDCCallbackView(_OnlyWhenEnabled, OIDCAuthenticationCallbackView):
         return render(self.request, "accounts/sign_in_failed.html", status=403)
 
     def login_success(self):
-        request_user = getattr(self.request, "user", None)
-        if request_user is not None and request_user.is_authenticated and request_user != self.user:
-            logout(self.request)
-        response = super().login_success()
+        next_url = self.success_url  # read before a sign-out empties the session
+        current = getattr(self.request, "user", None)
+        if current is not None and current.is_authenticated and current != self.user:
+            logout(self.request)  # someone else was signed in on this browser
+        if not self.request.user.is_authenticated:
+            login(self.request, self.user)  # a new session key
         services.account_signed_in_with_platform(
             account=self.user, subject=self.user.platform_account_id
         )
-        return response
+        return HttpResponseRedirect(next_url)

@@ -10,10 +10,20 @@ from rest_framework import serializers
 from accounts.models import Account, Hold, StatusEvent
 from accounts.reasons import REASON_CHOICES, Feature, Level
 
+_HOLD_URLS: dict[str, str] = {}  # SITE_URL → "https://…/holds/{}/"
+
 
 def hold_portal_url(hold_id: int) -> str:
-    """Return the absolute portal URL of a hold: the app's "去处理" button opens it."""
-    return settings.SITE_URL.rstrip("/") + reverse("accounts:hold", args=[hold_id])
+    """Return the absolute portal URL of a hold: the app's "去处理" button opens it.
+
+    On the "may" hot path: ``reverse`` runs once per site URL (it costs about
+    as much as the rest of the answer), then the id is formatted in.
+    """
+    site = settings.SITE_URL
+    if (template := _HOLD_URLS.get(site)) is None:
+        path = reverse("accounts:hold", args=[0]).replace("/0/", "/{}/")
+        template = _HOLD_URLS[site] = site.rstrip("/") + path
+    return template.format(int(hold_id))
 
 
 class HoldPlaceSerializer(serializers.Serializer):

@@ -124,16 +124,18 @@ class _Forms(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "form":
-            self.forms.append({"action": attrs.get("action") or "", "inputs": {}})
+            self.forms.append({"action": attrs.get("action") or "", "attrs": attrs, "inputs": {}})
         elif tag == "input" and self.forms and attrs.get("name") and attrs.get("type") != "submit":
             self.forms[-1]["inputs"][attrs["name"]] = attrs.get("value") or ""
 
 
-def _form(response: requests.Response) -> tuple[str, dict]:
+def _form(response: requests.Response, marker: str | None = None) -> tuple[str, dict]:
+    """Return the action and inputs of the first form (with attribute ``marker``)."""
     parser = _Forms()
     parser.feed(response.text)
-    assert parser.forms, response.text[:500]
-    form = parser.forms[0]
+    forms = [f for f in parser.forms if marker is None or marker in f["attrs"]]
+    assert forms, response.text[:500]
+    form = forms[0]
     return requests.compat.urljoin(response.url, form["action"]) or response.url, form["inputs"]
 
 
@@ -189,6 +191,26 @@ def test_happy_path_signs_in_the_account_with_that_platform_id(
     assert _portal_user(browser, live_server)
     event = StatusEvent.objects.get(account=account, kind=SIGNED_IN)
     assert event.data["subject"] == "p-oidc-alice"
+
+
+def test_someone_else_signed_in_is_signed_out_first(oidc_settings, live_server, make_account):
+    from accounts import services
+
+    alice = make_account("oidc-alice", platform_account_id="p-oidc-alice")
+    bob = make_account("bob")
+    browser = requests.Session()
+    token = services.sign_in_link_issue(account=bob, next_path=None, issued_by_id=None).token
+    link_url = f"{live_server.url}/sign-in/link/{token}/"
+    action, inputs = _form(browser.get(link_url), "data-auto-submit")
+    signed_in = browser.post(action, data=inputs, headers={"Referer": link_url})
+    assert signed_in.status_code == 200, (signed_in.status_code, signed_in.text[:300])
+    assert StatusEvent.objects.filter(account=bob).exists()  # bob is signed in
+
+    landed = browser.get(_authorize(browser, _start(browser, live_server), "p-oidc-alice"))
+    assert urlsplit(landed.url).path == "/verification/"
+    assert StatusEvent.objects.filter(account=alice, kind=SIGNED_IN).count() == 1
+    status_page = browser.get(f"{live_server.url}/").text
+    assert "oidc-alice" in status_page and "bob" not in status_page
 
 
 def test_a_wrong_state_signs_nobody_in(oidc_settings, live_server, make_account, caplog):
