@@ -29,7 +29,6 @@ PLATFORM_ACCOUNT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+-]{0,63}$")
 # A masked phone number for display only: an optional country code, at most
 # four digits each side of at least four asterisks ("138****5678").
 PHONE_HINT = re.compile(r"^(\+\d{1,3} ?)?\d{0,4}\*{4,12}\d{0,4}$")
-PROFILE_FIELDS = ("display_name", "language", "email", "phone_hint")
 DISPLAY_NAME_MAX = 100
 # Usernames of platform accounts live apart from staff and demo usernames.
 USERNAME_SUFFIX = "@platform"
