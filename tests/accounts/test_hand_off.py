@@ -179,3 +179,21 @@ def test_hold_deep_link_takes_the_owner_to_the_holds_card(client, frozen_user, b
     assert response.status_code == 302 and response["Location"] == f"/#hold-{hold.pk}"
     other = banned_user.holds.get()
     assert client.get(reverse("accounts:hold", args=[other.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_continue_page_speaks_the_owners_language(make_account):
+    owner = make_account("lena", language="en", display_name="Lena")
+    page = Client().get(_issue(owner)).content.decode()  # the browser asks for Chinese
+    assert "Continue to your account centre" in page and "Lena" in page
+
+
+@pytest.mark.django_db
+def test_sign_in_pages_offer_the_platforms_oidc_when_it_is_on(client, frozen_user, settings):
+    settings.PORTAL_OIDC_ENABLED = True
+    settings.PORTAL_OIDC_PROVIDER_NAME = "短视频"
+    login = client.get(reverse("login") + "?next=/verification/").content.decode()
+    assert 'data-testid="oidc-sign-in"' in login and "短视频" in login
+    assert "/sign-in/platform/?next=/verification/" in login
+    hold_page = client.get(reverse("accounts:hold", args=[frozen_user.holds.get().pk]))
+    assert 'data-testid="oidc-sign-in"' in hold_page.content.decode()
