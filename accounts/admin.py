@@ -99,6 +99,7 @@ class AccountAdmin(UserAdmin):
     readonly_fields = ["status", "blocked_features", "status_changed_at", "timeline"]
     fieldsets = [
         (None, {"fields": ["username", "password", "platform_account_id", "language"]}),
+        (_("From the platform"), {"fields": ["display_name", "phone_hint"]}),
         (
             _("Status (derived from holds)"),
             {"fields": ["status", "blocked_features", "status_changed_at"]},
@@ -116,6 +117,12 @@ class AccountAdmin(UserAdmin):
     inlines = [HoldInline]
     actions = ["place_hold"]
     change_form_template = "admin/accounts/account/change_form.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.platform_account_id:
+            fields.append("platform_account_id")  # never changes once set
+        return fields
 
     @admin.display(description=_("Timeline (newest 50)"))
     def timeline(self, obj: Account) -> str:

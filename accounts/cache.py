@@ -29,7 +29,7 @@ import json
 import logging
 import os
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 from django.conf import settings
@@ -38,8 +38,12 @@ from . import outbox
 
 logger = logging.getLogger(__name__)
 
-KEY_PREFIX = "portal:status:"
-SNAPSHOT_FIELDS = ("pk", "platform_account_id", "status", "blocked_features", "status_version")
+# v2: snapshots carry the blocking holds. A new prefix rather than a decode
+# rule, so an entry of the old shape is never read (it expires by its TTL).
+KEY_PREFIX = "portal:status:v2:"
+SNAPSHOT_FIELDS = (
+    "pk", "platform_account_id", "status", "blocked_features", "status_version", "blocking_holds",
+)
 
 
 class CacheUnavailable(Exception):
@@ -67,6 +71,9 @@ class StatusSnapshot:
     blocked_features: list[str]
     version: int
     account_id: int | None = None
+    # ``Account.blocking_holds``: each active hold's id, reason, level,
+    # features and deadline, most severe first.
+    holds: list[dict] = field(default_factory=list)
 
     @classmethod
     def of(cls, account) -> StatusSnapshot:
@@ -76,7 +83,12 @@ class StatusSnapshot:
             blocked_features=list(account.blocked_features),
             version=account.status_version,
             account_id=account.pk,
+            holds=list(account.blocking_holds),
         )
+
+    def holds_blocking(self, feature: str) -> list[dict]:
+        """Return the holds that block ``feature``, most severe first."""
+        return [hold for hold in self.holds if feature in hold["features"]]
 
 
 def _ttl() -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
@@ -67,11 +68,17 @@ DEMO_STAFF = (
 )
 
 
+DEMO_PLATFORM_CLIENT = "reference platform (demo)"
+DEMO_PLATFORM_SCOPES = ["status:read", "holds:write", "accounts:write", "sessions:create"]
+
+
 def demo_load() -> list[str]:
     """Create the demo accounts and staff that do not exist yet. Return the created names."""
     roles_apply()
     created = [a.username for a in DEMO_ACCOUNTS if _demo_account(a)]
     created += [name for name, _label, group in DEMO_STAFF if _demo_staff(name, group)]
+    if settings.DEBUG and _demo_platform():
+        created.append(DEMO_PLATFORM_CLIENT)
     return created
 
 
@@ -111,4 +118,28 @@ def _demo_staff(username: str, group: str | None) -> bool:
     )
     if group:
         staff.groups.add(Group.objects.get(name=group))
+    return True
+
+
+@transaction.atomic
+def _demo_platform() -> bool:
+    """Give the reference platform (examples/platform/) its API key and webhook endpoint.
+
+    Known values from settings, so the platform process finds them without a
+    step by hand; the embedded run only (``DEBUG``), like the demo passwords.
+    """
+    from accounts.api import services as api_services
+    from accounts.api.models import ServiceClient, WebhookEndpoint
+
+    key = settings.PORTAL_DEMO_PLATFORM_API_KEY
+    if not key or ServiceClient.objects.filter(name=DEMO_PLATFORM_CLIENT).exists():
+        return False
+    api_services.service_client_create(
+        name=DEMO_PLATFORM_CLIENT, scopes=DEMO_PLATFORM_SCOPES, acting_user=None, key=key
+    )
+    WebhookEndpoint.objects.get_or_create(
+        name=DEMO_PLATFORM_CLIENT,
+        defaults={"url": settings.PORTAL_DEMO_PLATFORM_WEBHOOK_URL,
+                  "secret": settings.PORTAL_DEMO_PLATFORM_WEBHOOK_SECRET},
+    )
     return True

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -27,14 +28,21 @@ class Account(AbstractUser):
         FROZEN = Level.FROZEN.value, Level.FROZEN.label
         BANNED = Level.BANNED.value, Level.BANNED.label
 
+    # Immutable once set: the status cache, webhooks and the platform's own
+    # records all key on it (``save`` refuses a change, and on PostgreSQL a
+    # trigger refuses it from any client).
     platform_account_id = models.CharField(
         _("platform account id"),
         max_length=64,
         unique=True,
         null=True,
         blank=True,
-        help_text=_("The host platform's own id for this account."),
+        help_text=_("The host platform's own id for this account. It never changes once set."),
     )
+    # Profile the platform provides (``PUT /api/v1/accounts/{id}``).
+    display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    # For display only, and only ever masked (``138****5678``).
+    phone_hint = models.CharField(_("phone (masked)"), max_length=24, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE, editable=False
     )
@@ -43,6 +51,10 @@ class Account(AbstractUser):
     # Bumped whenever status or blocked features change; caches keep the
     # highest version they have seen so an older write can never win.
     status_version = models.PositiveBigIntegerField(default=0, editable=False)
+    # What each active hold blocks (id, reason, level, features, deadline),
+    # most severe first: derived like ``status``, so the "may" answer can say
+    # why and where to go from the cached snapshot alone.
+    blocking_holds = models.JSONField(_("blocking holds"), default=list, editable=False)
     # The language notices and emails are written in; follows the switcher.
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
@@ -57,6 +69,28 @@ class Account(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        account = super().from_db(db, field_names, values)
+        if "platform_account_id" in field_names:
+            account._loaded_platform_account_id = account.platform_account_id
+        return account
+
+    def save(self, *args, **kwargs) -> None:
+        loaded = getattr(self, "_loaded_platform_account_id", None)
+        if loaded and self.platform_account_id != loaded:
+            raise ValidationError(
+                _("The platform account id cannot be changed once set."),
+                code="platform_account_id_immutable",
+            )
+        super().save(*args, **kwargs)
+        self._loaded_platform_account_id = self.platform_account_id
+
+    @property
+    def public_name(self) -> str:
+        """The name to show the owner: the platform's display name, else the username."""
+        return self.display_name or self.get_username()
 
     @property
     def is_limited(self) -> bool:
@@ -221,6 +255,10 @@ class StatusEvent(models.Model):
         APPEAL_REJECTED = "appeal_rejected", _("Appeal rejected")
         APPEAL_CLOSED = "appeal_closed", _("Appeal closed")
         EVIDENCE_VIEWED = "evidence_viewed", _("Staff viewed appeal evidence")
+        ACCOUNT_PROVISIONED = "account_provisioned", _("Account created by the platform")
+        PROFILE_UPDATED = "profile_updated", _("Profile updated by the platform")
+        SIGNED_IN_FROM_APP = "signed_in_from_app", _("Signed in from the app")
+        SIGNED_IN_WITH_PLATFORM = "signed_in_with_platform", _("Signed in with the app account")
 
     # Kinds that are for the audit trail only, not the owner's timeline.
     STAFF_ONLY_KINDS = frozenset({Kind.EVIDENCE_VIEWED})
@@ -347,3 +385,33 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.name} #{self.pk}"
+
+
+class SignInLink(models.Model):
+    """A single-use, short-lived link that signs the owner in (the platform's hand-off).
+
+    Only a SHA-256 digest of the random token is stored; the link in full is
+    shown once, to the API client that asked for it.
+    """
+
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sign_in_links"
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # A portal path from the allow-list, checked when the link was issued.
+    next_path = models.CharField(max_length=200, editable=False)
+    issued_by = models.ForeignKey(
+        "api.ServiceClient", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", editable=False,
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(editable=False)
+    used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("sign-in link")
+        verbose_name_plural = _("sign-in links")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.account} @ {self.created_at:%Y-%m-%d %H:%M}"

@@ -22,6 +22,8 @@ class ServiceClient(models.Model):
         HOLDS_LIFT_PROTECTED = LIFT_PROTECTED_SCOPE, _(
             "Also lift bans and legal holds (otherwise for supervisors only)"
         )
+        ACCOUNTS_WRITE = "accounts:write", _("Create and update accounts")
+        SESSIONS_CREATE = "sessions:create", _("Issue sign-in links for owners")
 
     name = models.CharField(_("name"), max_length=100)
     scopes = models.JSONField(_("scopes"), default=list)
@@ -42,8 +44,17 @@ class ServiceClient(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.key_prefix})"
 
-    def key_issue(self) -> str:
-        """Give this (unsaved or rotated) client a new key; return it in full, once."""
+    def key_issue(self, known: str | None = None) -> str:
+        """Give this (unsaved or rotated) client a new key; return it in full, once.
+
+        ``known``: use this well-formed key instead of a random one (demo data).
+        """
+        if known is not None:
+            prefix = signing.key_prefix(known)
+            if prefix is None:
+                raise ValueError("not a well-formed API key")
+            self.key_prefix, self.key_hash = prefix, signing.key_digest(known)
+            return known
         full, self.key_prefix, self.key_hash = signing.key_generate()
         return full
 

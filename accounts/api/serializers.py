@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from accounts.models import Hold, StatusEvent
+from accounts.models import Account, Hold, StatusEvent
 from accounts.reasons import REASON_CHOICES, Feature, Level
+
+_HOLD_URLS: dict[str, str] = {}  # SITE_URL → "https://…/holds/{}/"
+
+
+def hold_portal_url(hold_id: int) -> str:
+    """Return the absolute portal URL of a hold: the app's "去处理" button opens it.
+
+    On the "may" hot path: ``reverse`` runs once per site URL (it costs about
+    as much as the rest of the answer), then the id is formatted in.
+    """
+    site = settings.SITE_URL
+    if (template := _HOLD_URLS.get(site)) is None:
+        path = reverse("accounts:hold", args=[0]).replace("/0/", "/{}/")
+        template = _HOLD_URLS[site] = site.rstrip("/") + path
+    return template.format(int(hold_id))
 
 
 class HoldPlaceSerializer(serializers.Serializer):
@@ -38,6 +55,9 @@ class HoldLiftSerializer(serializers.Serializer):
 
 class HoldSerializer(serializers.ModelSerializer):
     active = serializers.BooleanField(source="is_active")
+    portal_url = serializers.SerializerMethodField(
+        help_text=_("The hold's page in the portal, for the app's button (absolute URL).")
+    )
     lift_reason = serializers.ChoiceField(
         choices=Hold.LiftReason.choices, allow_blank=True, help_text=_("Empty while active.")
     )
@@ -48,9 +68,12 @@ class HoldSerializer(serializers.ModelSerializer):
         fields = [
             "id", "reason", "level", "features", "source", "placed_at", "deadline",
             "expires_at", "escalated_at", "public_message", "active", "lifted_at",
-            "lift_reason",
+            "lift_reason", "portal_url",
         ]
         read_only_fields = fields
+
+    def get_portal_url(self, hold: Hold) -> str:
+        return hold_portal_url(hold.pk)
 
 
 class AccountStatusSerializer(serializers.Serializer):
@@ -61,12 +84,88 @@ class AccountStatusSerializer(serializers.Serializer):
     holds = HoldSerializer(many=True)
 
 
+class BlockingHoldSerializer(serializers.Serializer):
+    hold_id = serializers.IntegerField()
+    reason = serializers.ChoiceField(choices=REASON_CHOICES)
+    level = serializers.ChoiceField(choices=Level.choices)
+    deadline = serializers.DateTimeField(
+        allow_null=True, help_text=_("Act by then or the hold escalates; null if none.")
+    )
+    portal_url = serializers.URLField(
+        help_text=_("The hold's page in the portal, for the app's button.")
+    )
+
+
 class MaySerializer(serializers.Serializer):
     platform_account_id = serializers.CharField()
     feature = serializers.CharField()
     allowed = serializers.BooleanField()
     status = serializers.CharField()
     version = serializers.IntegerField()
+    blocked_by = BlockingHoldSerializer(
+        many=True, help_text=_("The holds that block this feature, most severe first.")
+    )
+
+
+# ---------------------------------------------------------------------------
+# Accounts and sign-in links (the platform integration)
+# ---------------------------------------------------------------------------
+class AccountProfileSerializer(serializers.Serializer):
+    """The body of PUT /accounts/{id}: every field optional; omitted fields keep their value.
+
+    The portal's rules (masked phone, language codes) are checked by
+    ``accounts.services.profile_validate``; this documents the shape.
+    """
+
+    display_name = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False,
+        help_text=_("Shown to the owner; at most 100 characters."),
+    )
+    language = serializers.CharField(
+        required=False, help_text=_("The owner's language: zh-hans or en.")
+    )
+    email = serializers.CharField(
+        required=False, allow_blank=True, help_text=_("Where notices are emailed.")
+    )
+    phone_hint = serializers.CharField(
+        required=False, allow_blank=True,
+        help_text=_("Masked, for display only, e.g. 138****5678. Never the full number."),
+    )
+
+    def to_internal_value(self, data):
+        unknown = sorted(set(data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    version = serializers.IntegerField(source="status_version")
+    portal_url = serializers.SerializerMethodField(help_text=_("The owner's status page."))
+
+    class Meta:
+        model = Account
+        fields = [
+            "platform_account_id", "display_name", "language", "email", "phone_hint",
+            "status", "blocked_features", "version", "portal_url",
+        ]
+        read_only_fields = fields
+
+    def get_portal_url(self, account: Account) -> str:
+        return settings.SITE_URL.rstrip("/") + reverse("accounts:status")
+
+
+class SignInLinkRequestSerializer(serializers.Serializer):
+    next = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, trim_whitespace=False,
+        help_text=_("A portal path to land on: / (default), /holds/<id>/, /verification/ "
+                    "or /appeals/<id>/ of this account."),
+    )
+
+
+class SignInLinkSerializer(serializers.Serializer):
+    url = serializers.URLField(help_text=_("Send the owner's browser here; it works once."))
+    expires_at = serializers.DateTimeField()
 
 
 class EventSerializer(serializers.ModelSerializer):

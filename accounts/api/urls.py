@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from . import views
+from . import views, views_platform
 
 app_name = "api"
 
@@ -27,6 +27,10 @@ urlpatterns = [
     path("v1/accounts/<str:platform_account_id>/events", views.AccountEventsView.as_view(),
          name="account-events"),
     path("v1/holds/<int:hold_id>/lift", views.HoldLiftView.as_view(), name="hold-lift"),
+    path("v1/accounts/<str:platform_account_id>", views_platform.AccountView.as_view(),
+         name="account"),
+    path("v1/accounts/<str:platform_account_id>/sign-in-links",
+         views_platform.SignInLinksView.as_view(), name="account-sign-in-links"),
     # Anything else under /api/ is a JSON 404, never the HTML error page.
     re_path(r"^.*$", views.not_found, name="not-found"),
 ]

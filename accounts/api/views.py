@@ -150,7 +150,7 @@ def _snapshot(request, platform_account_id: str) -> StatusSnapshot:
     )
     if snapshot is None:
         account = _account_or_404(
-            platform_account_id, "status", "blocked_features", "status_version"
+            platform_account_id, "status", "blocked_features", "status_version", "blocking_holds"
         )
         snapshot = StatusSnapshot.of(account)
         status_cache_store(snapshot)
@@ -241,6 +241,12 @@ def _may_answer(snapshot: StatusSnapshot, feature: str) -> dict:
         "allowed": feature not in snapshot.blocked_features,
         "status": snapshot.status,
         "version": snapshot.version,
+        # Why not, and where the app's "去处理" button goes: from the snapshot alone.
+        "blocked_by": [
+            {"hold_id": hold["id"], "reason": hold["reason"], "level": hold["level"],
+             "deadline": hold["deadline"], "portal_url": s.hold_portal_url(hold["id"])}
+            for hold in snapshot.holds_blocking(feature)
+        ],
     }
 
 
@@ -301,6 +307,8 @@ class AccountHoldsView(ApiView):
 
     @extend_schema(
         operation_id="hold_place",
+        description="An unknown platform account id creates the account too, in the same "
+        "transaction as the hold.",
         parameters=[
             ACCOUNT_ID,
             OpenApiParameter(
@@ -310,8 +318,8 @@ class AccountHoldsView(ApiView):
             ),
         ],
         request=s.HoldPlaceSerializer,
-        responses={201: s.HoldSerializer, 200: s.HoldSerializer, **_errors(400, 401, 403, 404)},
-        summary="Place a hold",
+        responses={201: s.HoldSerializer, 200: s.HoldSerializer, **_errors(400, 401, 403)},
+        summary="Place a hold (creating the account if it is new)",
     )
     def post(self, request, platform_account_id: str) -> Response:
         key = request.headers.get("Idempotency-Key")
@@ -321,12 +329,10 @@ class AccountHoldsView(ApiView):
                 code="invalid_idempotency_key",
             )
         data = _valid(s.HoldPlaceSerializer, request)
-        account = _account_or_404(platform_account_id)
         now = timezone.now()
-        hold = account_services.hold_place(
-            account=account,
-            acting_user=None,
-            source=Hold.Source.API,
+        hold = account_services.hold_place_on_platform_account(
+            platform_account_id=platform_account_id,
+            acting_client_id=request.auth.pk,
             request_key=f"{request.auth.pk}:{key}" if key else None,
             now=now,
             **{k: data[k] for k in data if k in {"reason", "features", "level", "deadline",

@@ -540,3 +540,52 @@ CELERY_BEAT_SCHEDULE["webhook-deliveries-sweep"] = {
     "task": "accounts.api.tasks.webhook_deliveries_sweep",
     "schedule": timedelta(minutes=1),
 }
+
+# ---------------------------------------------------------------------------
+# Platform integration (hand-off, OIDC)
+# ---------------------------------------------------------------------------
+# Hand-off sign-in: a link works once, for this many seconds; each API client
+# may ask for this many links (DRF rate: "<n>/<second|minute|hour|day>").
+PORTAL_SIGN_IN_LINK_TTL_SECONDS = env.int("PORTAL_SIGN_IN_LINK_TTL_SECONDS", default=300)
+PORTAL_SIGN_IN_LINK_RATE = env.str("PORTAL_SIGN_IN_LINK_RATE", default="120/min")
+# Session backends of the two platform sign-ins (they never check a password).
+AUTHENTICATION_BACKENDS += [
+    "accounts.sign_in.SignInLinkBackend",
+    "accounts.sign_in.PlatformOIDCBackend",
+]
+# OIDC with the platform as identity provider (mozilla-django-oidc), off by
+# default. Authorization code flow with PKCE (S256), state and nonce; the ID
+# token's signature (JWKS), issuer and audience are checked.
+PORTAL_OIDC_ENABLED = env.bool("PORTAL_OIDC_ENABLED", default=False)
+PORTAL_OIDC_PROVIDER_NAME = env.str("PORTAL_OIDC_PROVIDER_NAME", default="")
+PORTAL_OIDC_ISSUER = env.str("PORTAL_OIDC_ISSUER", default="")
+# The claim (ID token and userinfo) that holds the platform's account id.
+PORTAL_OIDC_ACCOUNT_ID_CLAIM = env.str("PORTAL_OIDC_ACCOUNT_ID_CLAIM", default="sub")
+# Create an account on its first OIDC sign-in; off: only known accounts get in.
+PORTAL_OIDC_CREATE_ACCOUNTS = env.bool("PORTAL_OIDC_CREATE_ACCOUNTS", default=False)
+OIDC_RP_CLIENT_ID = env.str("PORTAL_OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("PORTAL_OIDC_CLIENT_SECRET", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("PORTAL_OIDC_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("PORTAL_OIDC_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("PORTAL_OIDC_USERINFO_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("PORTAL_OIDC_JWKS_ENDPOINT", default="")
+OIDC_RP_SIGN_ALGO = env.str("PORTAL_OIDC_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("PORTAL_OIDC_SCOPES", default="openid profile email")
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_USE_NONCE = True
+OIDC_TIMEOUT = env.float("PORTAL_OIDC_TIMEOUT_SECONDS", default=10.0)
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc_callback"
+# The embedded run's reference platform (examples/platform/): demo_load gives
+# it this API key and a webhook endpoint with this secret, in DEBUG only.
+# Public values, like the demo passwords: never for production.
+PORTAL_DEMO_PLATFORM_API_KEY = env.str(
+    "PORTAL_DEMO_PLATFORM_API_KEY", default="psk_demoplatform_embedded-demo-only-not-for-production"
+)
+PORTAL_DEMO_PLATFORM_WEBHOOK_URL = env.str(
+    "PORTAL_DEMO_PLATFORM_WEBHOOK_URL", default="http://127.0.0.1:8100/webhooks/portal"
+)
+PORTAL_DEMO_PLATFORM_WEBHOOK_SECRET = env.str(
+    "PORTAL_DEMO_PLATFORM_WEBHOOK_SECRET",
+    default="whsec_cmVmZXJlbmNlLXBsYXRmb3JtLWRlbW8tc2VjcmV0ISE=",
+)

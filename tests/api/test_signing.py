@@ -35,7 +35,7 @@ def test_the_verification_example_in_the_docs_accepts_our_signatures():
     from pathlib import Path
 
     docs = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text()
-    example = docs.split("### Verifying a webhook (Python)")[1].split("```python")[1]
+    example = docs.split("### Verifying the legacy signature (Python)")[1].split("```python")[1]
     namespace: dict = {}
     exec(example.split("```")[0], namespace)  # noqa: S102 (our own documentation)
     body = b'{"id":"1"}'

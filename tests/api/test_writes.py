@@ -78,10 +78,14 @@ def test_place_hold_body_must_be_an_object(api, active_user):
     assert response.status_code == 400
 
 
-def test_place_hold_on_unknown_account_is_404(api, db):
-    response = api.post("/api/v1/accounts/nobody/holds", {"reason": "content_violation"},
+def test_place_hold_on_a_malformed_unknown_id_is_400_and_creates_nothing(api, db):
+    # An unknown id creates the account (tests/api/test_provisioning.py); one
+    # that could never be a platform id is refused before anything is written.
+    response = api.post("/api/v1/accounts/no%20body/holds", {"reason": "content_violation"},
                         format="json")
-    assert response.status_code == 404
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_account_id"
+    assert not Hold.objects.exists()
 
 
 def test_same_idempotency_key_returns_the_first_hold(api, active_user):

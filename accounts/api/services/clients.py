@@ -29,11 +29,15 @@ def _scopes_or_error(scopes: list[str]) -> list[str]:
 
 @transaction.atomic
 def service_client_create(
-    *, name: str, scopes: list[str], acting_user: Account | None
+    *, name: str, scopes: list[str], acting_user: Account | None, key: str | None = None
 ) -> tuple[ServiceClient, str]:
-    """Create a client with a new key. Return it and the full key (shown once)."""
+    """Create a client with a new key. Return it and the full key (shown once).
+
+    ``key``: a known key instead of a new one (the embedded demo's, see
+    ``accounts.demo``); it must be well formed.
+    """
     client = ServiceClient(name=name, scopes=_scopes_or_error(scopes), created_by=acting_user)
-    key = client.key_issue()
+    key = client.key_issue(key)
     client.save()
     return client, key
 
