@@ -129,6 +129,9 @@ class Hold(models.Model):
     lift_note = models.TextField(_("lift note"), blank=True, max_length=2000)
     # Idempotency for API clients: the same key never places two holds.
     request_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    # SHA-256 of what the keyed request asked for, so a reused key with a
+    # different request is refused instead of silently replayed.
+    request_fingerprint = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     objects = HoldQuerySet.as_manager()
 

@@ -44,6 +44,10 @@ FEATURES = frozenset(Feature.values)
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
 EVENT_PAGE_DEFAULT = 50
 EVENT_PAGE_MAX = 200
+# Service refusals that are not plain 400s. A reused Idempotency-Key with
+# another body is well-formed but cannot be processed (as Stripe and the
+# IETF Idempotency-Key draft answer it).
+SERVICE_ERROR_STATUS = {"request_key_reused": 422}
 
 
 # ---------------------------------------------------------------------------
@@ -68,7 +72,8 @@ def exception_handler(exc, context):
     """Render every error as JSON, including ones DRF leaves to Django."""
     if isinstance(exc, DjangoValidationError):
         code = getattr(exc, "code", None) or "invalid"
-        return Response(_error(code, " ".join(exc.messages)), status=400)
+        return Response(_error(code, " ".join(exc.messages)),
+                        status=SERVICE_ERROR_STATUS.get(code, 400))
     if isinstance(exc, Http404):
         return Response(_error("not_found", _("Not found.")), status=404)
     if isinstance(exc, exceptions.ValidationError):
@@ -100,6 +105,8 @@ ERRORS = {
     401: OpenApiResponse(s.ErrorSerializer, description="Missing or invalid API key"),
     403: OpenApiResponse(s.ErrorSerializer, description="The key lacks the scope"),
     404: OpenApiResponse(s.ErrorSerializer, description="Unknown account or hold"),
+    422: OpenApiResponse(s.ErrorSerializer,
+                         description="Idempotency-Key already used for another request"),
 }
 
 
@@ -303,11 +310,14 @@ class AccountHoldsView(ApiView):
             OpenApiParameter(
                 "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
                 description="1–100 printable ASCII characters. Retrying with the same key "
-                "returns the hold the first request placed (200) instead of a new one (201).",
+                "and the same body returns the hold the first request placed (200) instead "
+                "of a new one (201); the same key with another body (or for another account) "
+                "is refused with 422.",
             ),
         ],
         request=s.HoldPlaceSerializer,
-        responses={201: s.HoldSerializer, 200: s.HoldSerializer, **_errors(400, 401, 403, 404)},
+        responses={201: s.HoldSerializer, 200: s.HoldSerializer,
+                   **_errors(400, 401, 403, 404, 422)},
         summary="Place a hold",
     )
     def post(self, request, platform_account_id: str) -> Response:
