@@ -21,3 +21,9 @@ urlpatterns = [
     path("appeals/", include("appeals.urls")),
     path("", include("accounts.urls")),
 ]
+
+# JSON under /api/, Django's pages elsewhere (errors raised before or outside a view).
+handler400 = "accounts.api.handlers.bad_request"
+handler403 = "accounts.api.handlers.permission_denied"
+handler404 = "accounts.api.handlers.page_not_found"
+handler500 = "accounts.api.handlers.server_error"

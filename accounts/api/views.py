@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import re
 
+from django.conf import settings
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -17,7 +19,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -36,6 +37,7 @@ from .auth import (
     prefetched_status,
 )
 from .models import ServiceClient
+from .parsers import StrictJSONParser
 
 logger = logging.getLogger(__name__)
 Scope = ServiceClient.Scope
@@ -68,8 +70,24 @@ def _error(code: str, message: str, fields=None) -> dict:
     return {"error": body}
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+
+
+def _payload_too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(
+        _("The body is larger than %(limit)s bytes; no request of this API needs that much.")
+        % {"limit": settings.PORTAL_API_MAX_BODY_BYTES}
+    )
+
+
 def exception_handler(exc, context):
     """Render every error as JSON, including ones DRF leaves to Django."""
+    if isinstance(exc, RequestDataTooBig):  # Django's own cap, should a body pass ours
+        exc = _payload_too_large()
+    elif isinstance(exc, SuspiciousOperation | BadRequest):
+        exc = ApiError(_("The request is malformed."), code="bad_request")
     if isinstance(exc, DjangoValidationError):
         code = getattr(exc, "code", None) or "invalid"
         return Response(_error(code, " ".join(exc.messages)),
@@ -125,12 +143,25 @@ class ApiView(APIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasScope]
     renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
     content_negotiation_class = JsonOnly
     required_scope: str = Scope.STATUS_READ
 
     def get_exception_handler(self):
         return exception_handler
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Refused before a byte of the body is read (DRF reads it whole).
+        if _declared_length(request) > settings.PORTAL_API_MAX_BODY_BYTES:
+            raise _payload_too_large()
+
+
+def _declared_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0  # Django and DRF then read no body either
 
 
 # ---------------------------------------------------------------------------

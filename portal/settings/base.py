@@ -358,6 +358,9 @@ PORTAL_WEBHOOK_BACKOFF_SECONDS = env.float("PORTAL_WEBHOOK_BACKOFF_SECONDS", def
 # was unreachable at the moment of a write).
 PORTAL_STATUS_CACHE_TTL_SECONDS = env.int("PORTAL_STATUS_CACHE_TTL_SECONDS", default=600)
 PORTAL_STATUS_LISTENERS.append("accounts.api.services.webhook_deliveries_create")
+# Largest request body the API reads (413 above it); a hold with every text
+# field full and escaped stays well under it.
+PORTAL_API_MAX_BODY_BYTES = env.int("PORTAL_API_MAX_BODY_BYTES", default=256 * 1024)
 # Re-enqueue deliveries whose task was lost (broker outage, worker crash).
 CELERY_BEAT_SCHEDULE["webhook-deliveries-sweep"] = {
     "task": "accounts.api.tasks.webhook_deliveries_sweep",

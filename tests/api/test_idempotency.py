@@ -57,8 +57,8 @@ def test_same_key_for_two_accounts_at_once_refuses_one_with_422(make_client, mak
     for _round in range(3):  # several rounds: the race is decided differently each time
         key = f"race-{_round}"
         results = run_together([
-            lambda account=account: _post(keyed.key, account, {"reason": "content_violation"},
-                                          key)
+            lambda account=account, key=key: _post(keyed.key, account,
+                                                   {"reason": "content_violation"}, key)
             for account in (first, second)
         ])
         assert not errors_of(results)
