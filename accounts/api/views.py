@@ -38,6 +38,7 @@ from .auth import (
 )
 from .models import ServiceClient
 from .parsers import StrictJSONParser
+from .throttling import ClientRateThrottle, client_wait
 
 logger = logging.getLogger(__name__)
 Scope = ServiceClient.Scope
@@ -142,6 +143,7 @@ class JsonOnly(DefaultContentNegotiation):
 class ApiView(APIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasScope]
+    throttle_classes = [ClientRateThrottle]
     renderer_classes = [JSONRenderer]
     parser_classes = [StrictJSONParser]
     content_negotiation_class = JsonOnly
@@ -218,15 +220,17 @@ class AccountStatusView(ApiView):
 
 
 class MayView(ApiView):
-    """The hot path: one Redis MGET (key and status), no serializer, and in the
-    answer no DRF request handling either (see ``dispatch``)."""
+    """The hot path: one Redis round trip (key, status and the client's rate
+    count), no serializer, and in the answer no DRF request handling either
+    (see ``dispatch``)."""
 
     def dispatch(self, request, *args, **kwargs):
         # DRF's request wrapping costs as much as the answer itself. The common
-        # case (a valid key with the scope, a known account) is answered here by
-        # the same functions DRF would call; anything else (a missing or bad key,
-        # a missing scope, an unknown feature or account, another method) goes
-        # through DRF below, which checks again and renders the error.
+        # case (a valid key with the scope, within its rate, a known account) is
+        # answered here by the same functions DRF would call; anything else (a
+        # missing or bad key, a missing scope, over the rate, an unknown feature
+        # or account, another method) goes through DRF below, which checks again
+        # and renders the error.
         if request.method == "GET":
             response = self._answer_from_cache(request, **kwargs)
             if response is not None:
@@ -241,6 +245,8 @@ class MayView(ApiView):
             client = key and client_for_key(key, request, platform_account_id)
             if not client or not client.has_scope(self.required_scope):
                 return None
+            if client_wait(request, client.key_hash) is not None:
+                return None  # over its rate: DRF's throttle answers the 429
             snapshot = _snapshot(request, platform_account_id)
         except exceptions.APIException:
             return None  # DRF decides again and renders the JSON error

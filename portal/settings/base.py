@@ -361,6 +361,12 @@ PORTAL_STATUS_LISTENERS.append("accounts.api.services.webhook_deliveries_create"
 # Largest request body the API reads (413 above it); a hold with every text
 # field full and escaped stays well under it.
 PORTAL_API_MAX_BODY_BYTES = env.int("PORTAL_API_MAX_BODY_BYTES", default=256 * 1024)
+# Requests per API key and window ("<n>/second|minute|hour|day"; empty: no
+# limit), counted in Redis by accounts/api/throttling.py; over it, a JSON 429
+# with Retry-After.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "api_client": env.str("PORTAL_API_RATE_PER_CLIENT", default="60000/minute") or None,
+}
 # Re-enqueue deliveries whose task was lost (broker outage, worker crash).
 CELERY_BEAT_SCHEDULE["webhook-deliveries-sweep"] = {
     "task": "accounts.api.tasks.webhook_deliveries_sweep",
