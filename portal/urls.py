@@ -16,6 +16,12 @@ urlpatterns = [
         account_views.PasswordChangeView.as_view(),
         name="password_change",
     ),
+    # Django's sign-in and reset views, with our messages, limits and lockout reset.
+    path("accounts/login/", account_views.SignInView.as_view(), name="login"),
+    path("accounts/password_reset/", account_views.PasswordResetView.as_view(),
+         name="password_reset"),
+    path("accounts/reset/<uidb64>/<token>/", account_views.PasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("verification/", include("verification.urls")),
     path("appeals/", include("appeals.urls")),
