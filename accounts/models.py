@@ -54,6 +54,10 @@ class Account(AbstractUser):
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
         indexes = [models.Index(fields=["status"])]
+        permissions = [
+            ("view_any_case_files", "Can open identity images and appeal evidence of any "
+             "submitted case, claimed or decided (supervisor)"),
+        ]
 
     def __str__(self) -> str:
         return self.username
@@ -219,9 +223,22 @@ class StatusEvent(models.Model):
         APPEAL_REJECTED = "appeal_rejected", _("Appeal rejected")
         APPEAL_CLOSED = "appeal_closed", _("Appeal closed")
         EVIDENCE_VIEWED = "evidence_viewed", _("Staff viewed appeal evidence")
+        ID_IMAGE_OPENED = "id_image_opened", _("Staff opened an identity image")
+        EVIDENCE_OPENED = "evidence_opened", _("Staff opened an evidence file")
 
+    # Staff opening an owner's files (docs/staff-file-access.md): every opening
+    # is an "opened" event, staff-only; once per staff member, case and review
+    # session a "viewed" event sums them up, and this one policy says which of
+    # those the owner's timeline shows.
+    OWNER_SEES_STAFF_VIEWS = {
+        Kind.ID_IMAGES_VIEWED: True,  # identity documents: the owner is told who looked
+        Kind.EVIDENCE_VIEWED: False,  # evidence sent to be read: the audit trail only
+    }
     # Kinds that are for the audit trail only, not the owner's timeline.
-    STAFF_ONLY_KINDS = frozenset({Kind.EVIDENCE_VIEWED})
+    STAFF_ONLY_KINDS = frozenset({
+        Kind.ID_IMAGE_OPENED, Kind.EVIDENCE_OPENED,
+        *(kind for kind, shown in OWNER_SEES_STAFF_VIEWS.items() if not shown),
+    })
 
     account = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="status_events"
