@@ -176,3 +176,13 @@ def _reset_password(client, account, new_password: str) -> None:
     response = client.post(form_url, {"new_password1": new_password,
                                       "new_password2": new_password})
     assert response.status_code == 302, response.content
+
+
+def test_locked_out_page_in_chinese(client, frozen_user, settings):
+    lock_out(client, frozen_user.username, "10.0.0.1")
+    last = AccessAttempt.objects.get(username=frozen_user.username).attempt_time
+    ends = timezone.localtime(last + settings.AXES_COOLOFF_TIME)
+    page = client.post(reverse("login"), {"username": frozen_user.username,
+                                          "password": PASSWORD},
+                       REMOTE_ADDR="10.0.0.1").content.decode()
+    assert f"直到 {ends:%H:%M}" in page and "重置" in page
