@@ -154,3 +154,17 @@ def test_odd_keys_are_401_json(api, frozen_user, key):
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     response = api.get(f"/api/v1/accounts/{frozen_user.platform_account_id}/status")
     _assert_json_error(response, 401)
+
+
+def test_a_crash_before_the_view_is_json_under_the_api(api, frozen_user, monkeypatch):
+    from django.middleware.common import CommonMiddleware
+
+    def crash(self, request):
+        raise RuntimeError("a middleware bug")
+
+    monkeypatch.setattr(CommonMiddleware, "process_request", crash)
+    api.raise_request_exception = False
+    response = api.get(f"/api/v1/accounts/{frozen_user.platform_account_id}/status")
+    _assert_json_error(response, 500, "server_error")
+    page = api.get("/help/")
+    assert page.status_code == 500 and page["Content-Type"].startswith("text/html")
