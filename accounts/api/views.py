@@ -124,13 +124,19 @@ ERRORS = {
     401: OpenApiResponse(s.ErrorSerializer, description="Missing or invalid API key"),
     403: OpenApiResponse(s.ErrorSerializer, description="The key lacks the scope"),
     404: OpenApiResponse(s.ErrorSerializer, description="Unknown account or hold"),
+    413: OpenApiResponse(s.ErrorSerializer, description="The body is too large"),
+    415: OpenApiResponse(s.ErrorSerializer, description="The body is not JSON"),
     422: OpenApiResponse(s.ErrorSerializer,
                          description="Idempotency-Key already used for another request"),
+    429: OpenApiResponse(s.ErrorSerializer,
+                         description="Over the key's rate limit; see the Retry-After header"),
 }
+WRITE_ERRORS = (413, 415)
 
 
 def _errors(*codes: int) -> dict:
-    return {code: ERRORS[code] for code in codes}
+    """The documented errors of an endpoint: ``codes``, and the rate limit's 429."""
+    return {code: ERRORS[code] for code in (*codes, 429)}
 
 
 class JsonOnly(DefaultContentNegotiation):
@@ -354,7 +360,7 @@ class AccountHoldsView(ApiView):
         ],
         request=s.HoldPlaceSerializer,
         responses={201: s.HoldSerializer, 200: s.HoldSerializer,
-                   **_errors(400, 401, 403, 404, 422)},
+                   **_errors(400, 401, 403, 404, *WRITE_ERRORS, 422)},
         summary="Place a hold",
     )
     def post(self, request, platform_account_id: str) -> Response:
@@ -391,7 +397,7 @@ class HoldLiftView(ApiView):
     @extend_schema(
         operation_id="hold_lift",
         request=s.HoldLiftSerializer,
-        responses={200: s.HoldSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: s.HoldSerializer, **_errors(400, 401, 403, 404, *WRITE_ERRORS)},
         summary="Lift a hold",
     )
     def post(self, request, hold_id: int) -> Response:
