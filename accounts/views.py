@@ -71,7 +71,7 @@ class SignInView(auth_views.LoginView):
 def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
     """django-axes' lockout answer (AXES_LOCKOUT_CALLABLE): say when the pause ends."""
     ends_at = signin.lockout_ends_at(get_client_username(request, credentials),
-                                     request.axes_ip_address)
+                                     signin.client_address(request))
     minutes = None
     if ends_at is not None:
         minutes = max(1, math.ceil((ends_at - timezone.now()).total_seconds() / 60))

@@ -216,6 +216,6 @@ class AppealAdmin(admin.ModelAdmin):
         try:
             services.appeal_evidence_viewed(attachment=attachment, acting_user=request.user)
         except ValidationError as error:  # the rule changed its answer meanwhile
-            response.file_to_stream.close()  # the file only: response.close() ends the request
+            attachment.file.close()  # the file only: response.close() would end the request
             return file_unavailable(request, error.messages[0], status=403)
         return response

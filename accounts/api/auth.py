@@ -35,9 +35,8 @@ CLIENT_FIELDS = ("pk", "key_hash", "scopes", "revoked_at")
 # A prefix no client has is remembered as unknown for this long, so a flood
 # of made-up keys does not query the database on every request. Creating a
 # client drops the entry of its prefix, so a new key works at once.
-UNKNOWN_CLIENT = {"unknown": True}
+UNKNOWN_CLIENT: dict = {"unknown": True}
 UNKNOWN_CLIENT_TTL_SECONDS = 30
-_UNKNOWN = object()
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -125,7 +124,7 @@ def client_by_prefix(
     in the same round trip too (``throttling``).
     """
     fields = _cached_fields(prefix, request, platform_account_id, key_digest)
-    if fields is _UNKNOWN:
+    if fields == UNKNOWN_CLIENT:
         return None
     if fields is None:
         fields = ServiceClient.objects.filter(key_prefix=prefix).values(*CLIENT_FIELDS).first()
@@ -151,20 +150,21 @@ def prefetched_status(request, platform_account_id: str):
 
 def _cached_fields(
     prefix: str, request, platform_account_id: str | None, key_digest: str | None = None
-) -> dict | object | None:
-    """Return the cached client record, ``_UNKNOWN``, or None on a miss."""
+) -> dict | None:
+    """Return the cached client record, ``UNKNOWN_CLIENT``, or None on a miss."""
     if not status_cache_enabled():
         return None
     keys = [CLIENT_CACHE_PREFIX + prefix]
     if platform_account_id is not None and request is not None:
         keys.append(status_cache_key(platform_account_id))
-    window = _window_to_count(request, key_digest)
+    counting = _window_to_count(request, key_digest)
     try:
-        if window is None:
+        if counting is None:
             values = redis_mget(keys)
         else:
+            ident, window = counting
             values, count = redis_mget_counting(keys, window.counter, window.ttl)
-            throttling.count_record(request, throttling.client_ident(key_digest), window, count)
+            throttling.count_record(request, ident, window, count)
     except redis.RedisError:
         logger.warning("API client cache read failed; reading the database", exc_info=True)
         return None
@@ -177,24 +177,28 @@ def _cached_fields(
     return _client_fields_decode(values[0])
 
 
-def _window_to_count(request, key_digest: str | None) -> throttling.Window | None:
-    """Return the window to count this request in, None if not limited or already counted."""
+def _window_to_count(
+    request, key_digest: str | None
+) -> tuple[str, throttling.Window] | None:
+    """Return who to count this request for and in which window; None if not limited
+    or already counted."""
     if request is None or key_digest is None:
         return None
     ident = throttling.client_ident(key_digest)
     if throttling.counted(request, ident) is not None:
         return None  # the "may" fast path counted it before handing over to DRF
-    return throttling.client_window(ident)
+    window = throttling.client_window(ident)
+    return None if window is None else (ident, window)
 
 
-def _client_fields_decode(raw: bytes | None) -> dict | object | None:
+def _client_fields_decode(raw: bytes | None) -> dict | None:
     """Decode a cached client; one that does not decode is a miss, never an error."""
     try:
         fields = json.loads(raw) if raw else None
     except ValueError:
         fields = None
     if fields == UNKNOWN_CLIENT:
-        return _UNKNOWN
+        return UNKNOWN_CLIENT
     if isinstance(fields, dict) and set(CLIENT_FIELDS) <= fields.keys():
         return fields
     return None

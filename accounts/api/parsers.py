@@ -9,9 +9,10 @@ import codecs
 import json
 import math
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser, get_encoding
+from rest_framework.parsers import JSONParser
 
 # No request of the API nests deeper than a few levels; this leaves room for
 # structured fields without letting a body cost more than its size.
@@ -24,9 +25,7 @@ class StrictJSONParser(JSONParser):
     """Parse a JSON body or raise ``ParseError`` (400) with a specific message."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        # DRF's choice: the request's charset, refusing non-text codecs (a
-        # bz2_codec "charset" would decompress a small body without bound).
-        encoding = get_encoding(parser_context or {})
+        encoding = _text_encoding(parser_context or {})
         try:
             data = json.load(
                 codecs.getreader(encoding)(stream),
@@ -51,6 +50,21 @@ class StrictJSONParser(JSONParser):
 
 class _NumberError(ValueError):
     pass
+
+
+def _text_encoding(parser_context: dict) -> str:
+    """Return the request's charset, refusing codecs that are not text encodings.
+
+    As DRF's own parser does: a ``bz2_codec`` "charset" would decompress a
+    small body without bound, and ``str.encode`` accepts text encodings only.
+    """
+    encoding = parser_context.get("encoding") or settings.DEFAULT_CHARSET
+    try:
+        "".encode(encoding)
+    except (LookupError, UnicodeError):
+        raise ParseError(_("Unknown charset “%(charset)s”; send UTF-8.")
+                         % {"charset": str(encoding)[:40]}, code="unknown_charset") from None
+    return encoding
 
 
 def _too_deep() -> str:

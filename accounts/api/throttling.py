@@ -13,8 +13,8 @@ Without a Redis cache (the embedded run), or if Redis fails, the count is
 kept in Django's cache instead; if that fails too the request is let
 through: an outage of the limiter must not become an outage of the API.
 
-The rate is DRF's ``DEFAULT_THROTTLE_RATES["api_client"]`` (``"<n>/<period>"``,
-period second, minute, hour or day); ``None`` turns the limit off.
+The rate is ``PORTAL_API_RATE_PER_CLIENT`` (``"<n>/<period>"``, period
+second, minute, hour or day, as DRF writes rates); empty turns the limit off.
 """
 
 from __future__ import annotations
@@ -25,14 +25,13 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 
+from django.conf import settings
 from django.core.cache import cache
-from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
 from accounts.cache import redis_client
 
 logger = logging.getLogger(__name__)
-SCOPE = "api_client"
 COUNTER_PREFIX = "portal:throttle:"
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -62,7 +61,7 @@ def parse_rate(rate: str | None) -> tuple[int, int] | None:
 
 def client_window(ident: str, now: float | None = None) -> Window | None:
     """Return the window ``ident`` (a key digest) counts in now, or None if unlimited."""
-    parsed = parse_rate(api_settings.DEFAULT_THROTTLE_RATES.get(SCOPE))
+    parsed = parse_rate(settings.PORTAL_API_RATE_PER_CLIENT)
     if parsed is None:
         return None
     limit, seconds = parsed
@@ -131,8 +130,6 @@ def _count_in_django_cache(request, ident: str) -> tuple[Window, int] | None:
 
 class ClientRateThrottle(BaseThrottle):
     """DRF's throttle for API views: the authenticated client's window."""
-
-    scope = SCOPE
 
     def __init__(self) -> None:
         self._wait: float | None = None

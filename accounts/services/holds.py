@@ -173,7 +173,7 @@ def hold_place(
         with transaction.atomic():
             hold = Hold.objects.create(**fields)
     except IntegrityError:
-        existing = request_key and Hold.objects.filter(request_key=request_key).first()
+        existing = Hold.objects.filter(request_key=request_key).first() if request_key else None
         if not existing:
             raise
         return _replayed_or_error(existing, account=account, reason=reason,

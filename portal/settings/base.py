@@ -383,9 +383,7 @@ PORTAL_API_MAX_BODY_BYTES = env.int("PORTAL_API_MAX_BODY_BYTES", default=256 * 1
 # Requests per API key and window ("<n>/second|minute|hour|day"; empty: no
 # limit), counted in Redis by accounts/api/throttling.py; over it, a JSON 429
 # with Retry-After.
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
-    "api_client": env.str("PORTAL_API_RATE_PER_CLIENT", default="60000/minute") or None,
-}
+PORTAL_API_RATE_PER_CLIENT = env.str("PORTAL_API_RATE_PER_CLIENT", default="60000/minute")
 # Re-enqueue deliveries whose task was lost (broker outage, worker crash).
 CELERY_BEAT_SCHEDULE["webhook-deliveries-sweep"] = {
     "task": "accounts.api.tasks.webhook_deliveries_sweep",
