@@ -10,7 +10,16 @@ class LimitedAccountBackend(ModelBackend):
     act on it, so the account's ``status`` never blocks sign-in here; only
     Django's ``is_active`` (an account closed by staff) does. Lockout after
     repeated failures is django-axes' job, in front of this backend.
+
+    A closed account with the right password is returned by ``authenticate``
+    (as Django's AllowAllUsersModelBackend does), so that the sign-in form's
+    ``confirm_login_allowed`` refuses it with a message saying so; it never
+    has a session: ``get_user`` drops it on the next request.
     """
 
     def user_can_authenticate(self, user) -> bool:
-        return bool(getattr(user, "is_active", False))
+        return True
+
+    def get_user(self, user_id):
+        user = super().get_user(user_id)
+        return user if user is not None and user.is_active else None

@@ -231,6 +231,46 @@ def _mget_on(connection, keys: list[str]) -> list[bytes | None]:
         raise
 
 
+def redis_mget_counting(keys: list[str], counter: str, ttl: int) -> tuple[list, int]:
+    """``redis_mget`` plus INCR of ``counter`` (expiring after ``ttl`` seconds), in
+    the same round trip: three commands pipelined on the thread's own connection.
+
+    Returns the MGET values and the counter's new value; errors as ``redis_mget``.
+    A lost connection is retried once: the INCR may then count one request twice.
+    """
+    import redis
+
+    commands = [("MGET", *keys), ("INCR", counter), ("EXPIRE", counter, ttl)]
+    connection = _owned_connection()
+    try:
+        replies = _pipeline_on(connection, commands)
+    except redis.ConnectionError:
+        replies = _pipeline_on(connection, commands)
+    return replies[0], replies[1]
+
+
+def _pipeline_on(connection, commands: list[tuple]) -> list:
+    try:
+        connection.send_packed_command(_pack(connection, commands))
+        return [connection.read_response() for _command in commands]
+    except BaseException:
+        connection.disconnect()
+        raise
+
+
+def _pack(connection, commands: list[tuple]) -> list[bytes]:
+    """Encode ``commands`` (str and int arguments only) in one buffer.
+
+    hiredis' packer directly: redis-py's wrapper re-checks every argument and
+    costs more than the encoding itself on this path.
+    """
+    try:
+        import hiredis
+    except ImportError:
+        return connection.pack_commands(commands)
+    return [b"".join([hiredis.pack_command(command) for command in commands])]
+
+
 def _owned_connection():
     if (client := redis_client()) is None:
         raise LookupError("no Redis cache configured")

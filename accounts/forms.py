@@ -1,12 +1,27 @@
-"""Forms of the accounts app: staff placing and lifting holds."""
+"""Forms of the accounts app: signing in; staff placing and lifting holds."""
 
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from .models import Hold
 from .reasons import REASON_CHOICES, Feature, Level
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form with messages that are true for this portal.
+
+    The backend lets a closed account's correct password through so that
+    this form can say the account is closed, instead of claiming the
+    password was wrong (Django's own ``confirm_login_allowed`` refuses it).
+    """
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "inactive": _("This account has been closed, so it cannot sign in."),
+    }
 
 
 class HoldPlaceForm(forms.Form):

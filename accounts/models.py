@@ -66,6 +66,10 @@ class Account(AbstractUser):
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
         indexes = [models.Index(fields=["status"])]
+        permissions = [
+            ("view_any_case_files", "Can open identity images and appeal evidence of any "
+             "submitted case, claimed or decided (supervisor)"),
+        ]
 
     def __str__(self) -> str:
         return self.username
@@ -163,6 +167,9 @@ class Hold(models.Model):
     lift_note = models.TextField(_("lift note"), blank=True, max_length=2000)
     # Idempotency for API clients: the same key never places two holds.
     request_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    # SHA-256 of what the keyed request asked for, so a reused key with a
+    # different request is refused instead of silently replayed.
+    request_fingerprint = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     objects = HoldQuerySet.as_manager()
 
@@ -259,9 +266,22 @@ class StatusEvent(models.Model):
         PROFILE_UPDATED = "profile_updated", _("Profile updated by the platform")
         SIGNED_IN_FROM_APP = "signed_in_from_app", _("Signed in from the app")
         SIGNED_IN_WITH_PLATFORM = "signed_in_with_platform", _("Signed in with the app account")
+        ID_IMAGE_OPENED = "id_image_opened", _("Staff opened an identity image")
+        EVIDENCE_OPENED = "evidence_opened", _("Staff opened an evidence file")
 
+    # Staff opening an owner's files (docs/staff-file-access.md): every opening
+    # is an "opened" event, staff-only; once per staff member, case and review
+    # session a "viewed" event sums them up, and this one policy says which of
+    # those the owner's timeline shows.
+    OWNER_SEES_STAFF_VIEWS = {
+        Kind.ID_IMAGES_VIEWED: True,  # identity documents: the owner is told who looked
+        Kind.EVIDENCE_VIEWED: False,  # evidence sent to be read: the audit trail only
+    }
     # Kinds that are for the audit trail only, not the owner's timeline.
-    STAFF_ONLY_KINDS = frozenset({Kind.EVIDENCE_VIEWED})
+    STAFF_ONLY_KINDS = frozenset({
+        Kind.ID_IMAGE_OPENED, Kind.EVIDENCE_OPENED,
+        *(kind for kind, shown in OWNER_SEES_STAFF_VIEWS.items() if not shown),
+    })
 
     account = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="status_events"

@@ -30,6 +30,7 @@ ROLES: dict[str, list[str]] = {
         "accounts.add_hold",
         "accounts.change_hold",
         "accounts.lift_protected_hold",
+        "accounts.view_any_case_files",
         "verification.view_verificationrequest",
         "verification.change_verificationrequest",
         "verification.view_identity_images",

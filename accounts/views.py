@@ -1,18 +1,24 @@
-"""The owner's pages: status, help, notices; sign-in glue."""
+"""The owner's pages: status, help, notices; sign-in glue (lockout page,
+password reset with its limits)."""
 
 from __future__ import annotations
 
+import math
+
+from axes.helpers import get_client_username
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
-from . import selectors, services
+from . import selectors, services, signin
+from .forms import SignInForm
 from .presentation import STATUS_SUMMARIES, remedy_actions
 
 
@@ -56,6 +62,52 @@ def switch_language(request: HttpRequest) -> HttpResponse:
     ):
         services.account_set_language(account=request.user, language=language)
     return response
+
+
+class SignInView(auth_views.LoginView):
+    authentication_form = SignInForm
+
+
+def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """django-axes' lockout answer (AXES_LOCKOUT_CALLABLE): say when the pause ends."""
+    ends_at = signin.lockout_ends_at(get_client_username(request, credentials),
+                                     signin.client_address(request))
+    minutes = None
+    if ends_at is not None:
+        minutes = max(1, math.ceil((ends_at - timezone.now()).total_seconds() / 60))
+    return render(request, "registration/locked_out.html",
+                  {"ends_at": ends_at, "minutes": minutes}, status=429)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset form, limited per client address and per email address."""
+
+    def form_valid(self, form):
+        refusal = signin.password_reset_refusal(self.request, form.cleaned_data["email"])
+        if refusal is None:
+            return super().form_valid(form)
+        form.add_error(None, _reset_refusal_message(refusal))
+        return self.render_to_response(self.get_context_data(form=form), status=429)
+
+
+def _reset_refusal_message(refusal: signin.Refusal) -> str:
+    at = formats.time_format(timezone.localtime(refusal.retry_at), "H:i")
+    if refusal.limit == "address":
+        return _("Too many reset links were asked for from your network. "
+                 "You can ask again after %(time)s.") % {"time": at}
+    return _("Reset links for this address were asked for several times recently. If an "
+             "account has this address, they are on their way: check your inbox and spam "
+             "folder. You can ask again after %(time)s.") % {"time": at}
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's reset; a completed reset also ends any sign-in lockout of the account."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        signin.lockout_clear(form.user.get_username())
+        services.account_password_changed(account=form.user)
+        return response
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

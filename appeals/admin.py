@@ -7,6 +7,8 @@ posts to one view that calls a service and reports its ValidationError.
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,13 +20,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from accounts import services as account_services
 from accounts.models import Account, StatusEvent
+from accounts.staff_views import file_unavailable
 
 from . import selectors, services
 from .forms import StaffActionForm
 from .models import Appeal, Attachment
 from .views import evidence_response
+
+logger = logging.getLogger(__name__)
 
 
 class SLABreachedFilter(admin.SimpleListFilter):
@@ -193,13 +197,25 @@ class AppealAdmin(admin.ModelAdmin):
             services.appeal_assign(appeal=appeal, acting_user=user, assignee=assignee)
 
     def evidence_view(self, request: HttpRequest, object_id: int, pk: int) -> HttpResponse:
-        """Serve evidence to staff with the permission, and log that they looked."""
+        """Serve evidence to staff the access rule allows, recording that they looked."""
         if not request.user.has_perm("appeals.view_evidence"):
             raise PermissionDenied
-        attachment = get_object_or_404(Attachment.objects.select_related("appeal"), pk=pk,
-                                       appeal_id=object_id)
-        account_services.event_record(
-            account=attachment.appeal.account, kind=StatusEvent.Kind.EVIDENCE_VIEWED,
-            acting_user=request.user, data={"appeal": object_id, "attachment": pk})
-        return evidence_response(attachment)
-
+        attachment = get_object_or_404(
+            Attachment.objects.select_related("appeal__claimed_by"), pk=pk, appeal_id=object_id)
+        refusal = selectors.evidence_refusal(attachment.appeal, request.user)
+        if refusal is not None:
+            return file_unavailable(request, refusal.messages[0], status=403)
+        if not attachment.file.name:
+            return file_unavailable(request, _("This file was deleted."), status=410)
+        try:
+            response = evidence_response(attachment)
+        except FileNotFoundError:
+            logger.error("Evidence file %s is missing from private storage", attachment.pk)
+            return file_unavailable(request, _("This file is missing from storage."),
+                                    status=404)
+        try:
+            services.appeal_evidence_viewed(attachment=attachment, acting_user=request.user)
+        except ValidationError as error:  # the rule changed its answer meanwhile
+            attachment.file.close()  # the file only: response.close() would end the request
+            return file_unavailable(request, error.messages[0], status=403)
+        return response

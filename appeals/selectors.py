@@ -10,12 +10,15 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import Account, StatusEvent
+from accounts.staff_views import CaseFacts, file_access_refusal
 
 from .models import Appeal, Attachment, Message
 
@@ -126,3 +129,14 @@ def queue_stats(*, now: datetime | None = None) -> QueueStats:
                .annotate(day=TruncDate("decided_at")).values("day")
                .annotate(n=Count("pk")).order_by("day"))
     return QueueStats(decided_per_day=[(row["day"], row["n"]) for row in per_day], **totals)
+
+
+def evidence_refusal(appeal: Appeal, user: Account, now=None) -> ValidationError | None:
+    """Return why ``user`` may not open the appeal's evidence, or None if they may."""
+    now = now or timezone.now()
+    until = appeal.claimed_at and appeal.claimed_at + settings.PORTAL_APPEAL_CLAIM_TIMEOUT
+    claimed = appeal.claimed_by if appeal.claimed_by_id and until and until > now else None
+    return file_access_refusal(user, CaseFacts(
+        submitted=True, in_queue=appeal.is_open, state_label=appeal.get_state_display(),
+        claimed_by=claimed, claimed_until=until,
+    ))

@@ -21,8 +21,20 @@ urlpatterns = [
         account_views.PasswordChangeView.as_view(),
         name="password_change",
     ),
+    # Django's sign-in and reset views, with our messages, limits and lockout reset.
+    path("accounts/login/", account_views.SignInView.as_view(), name="login"),
+    path("accounts/password_reset/", account_views.PasswordResetView.as_view(),
+         name="password_reset"),
+    path("accounts/reset/<uidb64>/<token>/", account_views.PasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("verification/", include("verification.urls")),
     path("appeals/", include("appeals.urls")),
     path("", include("accounts.urls")),
 ]
+
+# JSON under /api/, Django's pages elsewhere (errors raised before or outside a view).
+handler400 = "accounts.api.handlers.bad_request"
+handler403 = "accounts.api.handlers.permission_denied"
+handler404 = "accounts.api.handlers.page_not_found"
+handler500 = "accounts.api.handlers.server_error"

@@ -108,7 +108,7 @@ class VerificationRequestAdmin(admin.ModelAdmin):
             extra.update({
                 "case": obj,
                 "decision_form": DecisionForm(),
-                "can_view_images": request.user.has_perm("verification.view_identity_images"),
+                **self._image_access(request, obj),
                 "can_decide": self.has_change_permission(request, obj)
                 and obj.state == State.IN_REVIEW,
                 "claimed_by_other": obj.is_claimed_by_other(request.user),
@@ -119,6 +119,15 @@ class VerificationRequestAdmin(admin.ModelAdmin):
                 "show_save_and_add_another": False, "show_delete": False,
             })
         return super().change_view(request, object_id, form_url, extra)
+
+    @staticmethod
+    def _image_access(request: HttpRequest, case: VerificationRequest) -> dict:
+        """Whether the page shows the images, and if not because of the rule, why."""
+        if not request.user.has_perm("verification.view_identity_images"):
+            return {"can_view_images": False, "images_refused": None}
+        refusal = selectors.image_refusal(case, request.user)
+        return {"can_view_images": refusal is None,
+                "images_refused": refusal and refusal.messages[0]}
 
     def _case(self, request: HttpRequest, object_id: int) -> VerificationRequest:
         case = get_object_or_404(VerificationRequest, pk=object_id)

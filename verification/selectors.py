@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from accounts.models import Account
 from accounts.selectors import account_active_holds, account_timeline
+from accounts.staff_views import CaseFacts, file_access_refusal
 
 from . import liveness
 from .models import VerificationImage, VerificationRequest
@@ -63,3 +66,16 @@ def case_page(request: VerificationRequest) -> dict:
             .exclude(pk=request.pk).order_by("-created_at")[:10]
         ),
     }
+
+
+def image_refusal(request: VerificationRequest, user: Account, now=None) -> ValidationError | None:
+    """Return why ``user`` may not open the request's images, or None if they may."""
+    now = now or timezone.now()
+    claimed = request.claimed_by if request.claimed_until and request.claimed_until > now \
+        else None
+    return file_access_refusal(user, CaseFacts(
+        submitted=request.state != VerificationRequest.State.DRAFT,
+        in_queue=request.state == VerificationRequest.State.IN_REVIEW,
+        state_label=request.get_state_display(),
+        claimed_by=claimed, claimed_until=request.claimed_until,
+    ))

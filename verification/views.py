@@ -6,6 +6,8 @@ resumes where the owner left off. Views only parse input and call services.
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
@@ -16,10 +18,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.staff_views import file_unavailable
+
 from . import images, liveness, selectors, services
 from .forms import FramesForm, IdentityForm, PhotoForm, SubjectForm
 from .models import VerificationImage, VerificationRequest
 
+logger = logging.getLogger(__name__)
 State = VerificationRequest.State
 STEP_TITLES = {
     "who": gettext_lazy("Who is being verified"),
@@ -224,14 +229,32 @@ def progress_json(request: HttpRequest, pk: int) -> JsonResponse:
 @require_GET
 @never_cache
 def staff_image(request: HttpRequest, image_pk: int) -> HttpResponse:
-    """Serve one identity image to staff, writing an audit event first."""
-    image = get_object_or_404(VerificationImage.objects.select_related("request__account"),
-                              pk=image_pk)
+    """Serve one identity image to staff the access rule allows, recording the view.
+
+    The image id is sequential: what protects an image is the rule checked
+    here on every request, not the id (docs/staff-file-access.md).
+    """
+    image = get_object_or_404(
+        VerificationImage.objects.select_related("request__account", "request__claimed_by"),
+        pk=image_pk)
+    refusal = selectors.image_refusal(image.request, request.user)
+    if refusal is not None:
+        return file_unavailable(request, refusal.messages[0], status=403)
     if not image.name:
-        raise Http404(_("This image was deleted after the retention period."))
-    services.verification_images_viewed(request=image.request, acting_user=request.user,
-                                        image=image)
-    response = HttpResponse(images.load(image.name), content_type="image/jpeg")
+        return file_unavailable(
+            request, _("This image was deleted after the retention period."), status=410)
+    try:
+        content = images.load(image.name)
+    except FileNotFoundError:
+        logger.error("Identity image %s is missing from private storage", image.pk)
+        return file_unavailable(
+            request, _("This image's file is missing from storage."), status=404)
+    try:
+        services.verification_images_viewed(request=image.request, acting_user=request.user,
+                                            image=image)
+    except ValidationError as error:  # the rule changed its answer meanwhile
+        return file_unavailable(request, error.messages[0], status=403)
+    response = HttpResponse(content, content_type="image/jpeg")
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Disposition"] = "inline"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from dataclasses import dataclass
@@ -16,12 +17,13 @@ from rest_framework import authentication, exceptions, permissions
 from accounts.cache import (
     redis_client,
     redis_mget,
+    redis_mget_counting,
     status_cache_enabled,
     status_cache_key,
     status_snapshot_decode,
 )
 
-from . import signing
+from . import signing, throttling
 from .models import ServiceClient
 
 logger = logging.getLogger(__name__)
@@ -30,6 +32,11 @@ CLIENT_CACHE_PREFIX = "portal:apiclient:"
 # request that read the row just before the revocation committed.
 CLIENT_CACHE_TTL_SECONDS = 60
 CLIENT_FIELDS = ("pk", "key_hash", "scopes", "revoked_at")
+# A prefix no client has is remembered as unknown for this long, so a flood
+# of made-up keys does not query the database on every request. Creating a
+# client drops the entry of its prefix, so a new key works at once.
+UNKNOWN_CLIENT: dict = {"unknown": True}
+UNKNOWN_CLIENT_TTL_SECONDS = 30
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -70,8 +77,12 @@ def client_for_key(key: str, request=None, platform_account_id: str | None = Non
     so the account's cached status comes in the same Redis round trip.
     """
     prefix = signing.key_prefix(key)
-    client = client_by_prefix(prefix, request, platform_account_id) if prefix else None
-    if client is None or not signing.key_matches(key, client.key_hash):
+    digest = signing.key_digest(key)
+    client = client_by_prefix(prefix, request, platform_account_id, digest) if prefix else None
+    if client is None or not hmac.compare_digest(digest, client.key_hash):
+        if request is not None:
+            # Made-up keys must not leave a counter each behind in Redis.
+            throttling.count_forget(request, throttling.client_ident(digest))
         raise exceptions.AuthenticationFailed(_("Invalid API key."), code="invalid_key")
     if not client.is_active:
         raise exceptions.AuthenticationFailed(
@@ -101,18 +112,24 @@ class Principal:
 
 
 def client_by_prefix(
-    prefix: str, request=None, platform_account_id: str | None = None
+    prefix: str, request=None, platform_account_id: str | None = None,
+    key_digest: str | None = None,
 ) -> Principal | None:
     """Return the client with this key prefix, from Redis when possible (the hot path).
 
     With ``platform_account_id`` the account's cached status is fetched in the
     same Redis round trip and left on the request for the view
     (``prefetched_status``); the "may" endpoint then costs one round trip.
+    With ``key_digest`` the request is counted against that key's rate limit
+    in the same round trip too (``throttling``).
     """
-    fields = _cached_fields(prefix, request, platform_account_id)
+    fields = _cached_fields(prefix, request, platform_account_id, key_digest)
+    if fields == UNKNOWN_CLIENT:
+        return None
     if fields is None:
         fields = ServiceClient.objects.filter(key_prefix=prefix).values(*CLIENT_FIELDS).first()
         if fields is None:
+            _cache_fields(prefix, UNKNOWN_CLIENT, ttl=UNKNOWN_CLIENT_TTL_SECONDS)
             return None
         fields["revoked_at"] = fields["revoked_at"] and fields["revoked_at"].isoformat()
         _cache_fields(prefix, fields)
@@ -131,14 +148,23 @@ def prefetched_status(request, platform_account_id: str):
     return None
 
 
-def _cached_fields(prefix: str, request, platform_account_id: str | None) -> dict | None:
+def _cached_fields(
+    prefix: str, request, platform_account_id: str | None, key_digest: str | None = None
+) -> dict | None:
+    """Return the cached client record, ``UNKNOWN_CLIENT``, or None on a miss."""
     if not status_cache_enabled():
         return None
     keys = [CLIENT_CACHE_PREFIX + prefix]
     if platform_account_id is not None and request is not None:
         keys.append(status_cache_key(platform_account_id))
+    counting = _window_to_count(request, key_digest)
     try:
-        values = redis_mget(keys)
+        if counting is None:
+            values = redis_mget(keys)
+        else:
+            ident, window = counting
+            values, count = redis_mget_counting(keys, window.counter, window.ttl)
+            throttling.count_record(request, ident, window, count)
     except redis.RedisError:
         logger.warning("API client cache read failed; reading the database", exc_info=True)
         return None
@@ -151,22 +177,38 @@ def _cached_fields(prefix: str, request, platform_account_id: str | None) -> dic
     return _client_fields_decode(values[0])
 
 
+def _window_to_count(
+    request, key_digest: str | None
+) -> tuple[str, throttling.Window] | None:
+    """Return who to count this request for and in which window; None if not limited
+    or already counted."""
+    if request is None or key_digest is None:
+        return None
+    ident = throttling.client_ident(key_digest)
+    if throttling.counted(request, ident) is not None:
+        return None  # the "may" fast path counted it before handing over to DRF
+    window = throttling.client_window(ident)
+    return None if window is None else (ident, window)
+
+
 def _client_fields_decode(raw: bytes | None) -> dict | None:
     """Decode a cached client; one that does not decode is a miss, never an error."""
     try:
         fields = json.loads(raw) if raw else None
     except ValueError:
         fields = None
+    if fields == UNKNOWN_CLIENT:
+        return UNKNOWN_CLIENT
     if isinstance(fields, dict) and set(CLIENT_FIELDS) <= fields.keys():
         return fields
     return None
 
 
-def _cache_fields(prefix: str, fields: dict) -> None:
+def _cache_fields(prefix: str, fields: dict, ttl: int = CLIENT_CACHE_TTL_SECONDS) -> None:
     if (client := redis_client()) is None:
         return
     try:
-        client.set(CLIENT_CACHE_PREFIX + prefix, json.dumps(fields), ex=CLIENT_CACHE_TTL_SECONDS)
+        client.set(CLIENT_CACHE_PREFIX + prefix, json.dumps(fields), ex=ttl)
     except redis.RedisError:
         logger.warning("API client cache store failed", exc_info=True)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import re
 
+from django.conf import settings
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -17,7 +19,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -36,6 +37,8 @@ from .auth import (
     prefetched_status,
 )
 from .models import ServiceClient
+from .parsers import StrictJSONParser
+from .throttling import ClientRateThrottle, client_wait
 
 logger = logging.getLogger(__name__)
 Scope = ServiceClient.Scope
@@ -44,8 +47,10 @@ FEATURES = frozenset(Feature.values)
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
 EVENT_PAGE_DEFAULT = 50
 EVENT_PAGE_MAX = 200
-# Service refusals that mean "not allowed to", not "malformed".
-FORBIDDEN_CODES = frozenset({"needs_supervisor"})
+# Service refusals that are not plain 400s: "not allowed to" is a 403; a
+# reused Idempotency-Key with another body is well-formed but cannot be
+# processed (as Stripe and the IETF Idempotency-Key draft answer it).
+SERVICE_ERROR_STATUS = {"needs_supervisor": 403, "request_key_reused": 422}
 
 
 # ---------------------------------------------------------------------------
@@ -66,12 +71,28 @@ def _error(code: str, message: str, fields=None) -> dict:
     return {"error": body}
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+
+
+def _payload_too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(
+        _("The body is larger than %(limit)s bytes; no request of this API needs that much.")
+        % {"limit": settings.PORTAL_API_MAX_BODY_BYTES}
+    )
+
+
 def exception_handler(exc, context):
     """Render every error as JSON, including ones DRF leaves to Django."""
+    if isinstance(exc, RequestDataTooBig):  # Django's own cap, should a body pass ours
+        exc = _payload_too_large()
+    elif isinstance(exc, SuspiciousOperation | BadRequest):
+        exc = ApiError(_("The request is malformed."), code="bad_request")
     if isinstance(exc, DjangoValidationError):
         code = getattr(exc, "code", None) or "invalid"
-        status_code = 403 if code in FORBIDDEN_CODES else 400
-        return Response(_error(code, " ".join(exc.messages)), status=status_code)
+        return Response(_error(code, " ".join(exc.messages)),
+                        status=SERVICE_ERROR_STATUS.get(code, 400))
     if isinstance(exc, Http404):
         return Response(_error("not_found", _("Not found.")), status=404)
     if isinstance(exc, exceptions.ValidationError):
@@ -103,11 +124,19 @@ ERRORS = {
     401: OpenApiResponse(s.ErrorSerializer, description="Missing or invalid API key"),
     403: OpenApiResponse(s.ErrorSerializer, description="The key lacks the scope"),
     404: OpenApiResponse(s.ErrorSerializer, description="Unknown account or hold"),
+    413: OpenApiResponse(s.ErrorSerializer, description="The body is too large"),
+    415: OpenApiResponse(s.ErrorSerializer, description="The body is not JSON"),
+    422: OpenApiResponse(s.ErrorSerializer,
+                         description="Idempotency-Key already used for another request"),
+    429: OpenApiResponse(s.ErrorSerializer,
+                         description="Over the key's rate limit; see the Retry-After header"),
 }
+WRITE_ERRORS = (413, 415)
 
 
 def _errors(*codes: int) -> dict:
-    return {code: ERRORS[code] for code in codes}
+    """The documented errors of an endpoint: ``codes``, and the rate limit's 429."""
+    return {code: ERRORS[code] for code in (*codes, 429)}
 
 
 class JsonOnly(DefaultContentNegotiation):
@@ -120,13 +149,27 @@ class JsonOnly(DefaultContentNegotiation):
 class ApiView(APIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasScope]
+    throttle_classes = [ClientRateThrottle]
     renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
     content_negotiation_class = JsonOnly
     required_scope: str = Scope.STATUS_READ
 
     def get_exception_handler(self):
         return exception_handler
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Refused before a byte of the body is read (DRF reads it whole).
+        if _declared_length(request) > settings.PORTAL_API_MAX_BODY_BYTES:
+            raise _payload_too_large()
+
+
+def _declared_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0  # Django and DRF then read no body either
 
 
 # ---------------------------------------------------------------------------
@@ -183,15 +226,17 @@ class AccountStatusView(ApiView):
 
 
 class MayView(ApiView):
-    """The hot path: one Redis MGET (key and status), no serializer, and in the
-    answer no DRF request handling either (see ``dispatch``)."""
+    """The hot path: one Redis round trip (key, status and the client's rate
+    count), no serializer, and in the answer no DRF request handling either
+    (see ``dispatch``)."""
 
     def dispatch(self, request, *args, **kwargs):
         # DRF's request wrapping costs as much as the answer itself. The common
-        # case (a valid key with the scope, a known account) is answered here by
-        # the same functions DRF would call; anything else (a missing or bad key,
-        # a missing scope, an unknown feature or account, another method) goes
-        # through DRF below, which checks again and renders the error.
+        # case (a valid key with the scope, within its rate, a known account) is
+        # answered here by the same functions DRF would call; anything else (a
+        # missing or bad key, a missing scope, over the rate, an unknown feature
+        # or account, another method) goes through DRF below, which checks again
+        # and renders the error.
         if request.method == "GET":
             response = self._answer_from_cache(request, **kwargs)
             if response is not None:
@@ -206,6 +251,8 @@ class MayView(ApiView):
             client = key and client_for_key(key, request, platform_account_id)
             if not client or not client.has_scope(self.required_scope):
                 return None
+            if client_wait(request, client.key_hash) is not None:
+                return None  # over its rate: DRF's throttle answers the 429
             snapshot = _snapshot(request, platform_account_id)
         except exceptions.APIException:
             return None  # DRF decides again and renders the JSON error
@@ -314,11 +361,14 @@ class AccountHoldsView(ApiView):
             OpenApiParameter(
                 "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
                 description="1–100 printable ASCII characters. Retrying with the same key "
-                "returns the hold the first request placed (200) instead of a new one (201).",
+                "and the same body returns the hold the first request placed (200) instead "
+                "of a new one (201); the same key with another body (or for another account) "
+                "is refused with 422.",
             ),
         ],
         request=s.HoldPlaceSerializer,
-        responses={201: s.HoldSerializer, 200: s.HoldSerializer, **_errors(400, 401, 403)},
+        responses={201: s.HoldSerializer, 200: s.HoldSerializer,
+                   **_errors(400, 401, 403, *WRITE_ERRORS, 422)},
         summary="Place a hold (creating the account if it is new)",
     )
     def post(self, request, platform_account_id: str) -> Response:
@@ -353,7 +403,7 @@ class HoldLiftView(ApiView):
     @extend_schema(
         operation_id="hold_lift",
         request=s.HoldLiftSerializer,
-        responses={200: s.HoldSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: s.HoldSerializer, **_errors(400, 401, 403, 404, *WRITE_ERRORS)},
         summary="Lift a hold",
     )
     def post(self, request, hold_id: int) -> Response:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Iterable
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -69,6 +71,40 @@ def _future_or_error(value: datetime | None, *, now: datetime, field: str) -> da
 
 
 # ---------------------------------------------------------------------------
+# Idempotency of keyed requests (API clients' Idempotency-Key)
+# ---------------------------------------------------------------------------
+def _request_fingerprint(*, account: Account, features: list[str], **request) -> str:
+    """Return a digest of what a keyed request asks for, once defaults are applied.
+
+    Two requests that would place the same hold have the same fingerprint
+    (the features in any order, the reason's defaults spelled out or not).
+    """
+    def plain(value):
+        return value.isoformat() if isinstance(value, datetime) else value
+
+    canonical = {"account": account.pk, "features": sorted(features),
+                 **{name: plain(value) for name, value in request.items()}}
+    text = json.dumps(canonical, sort_keys=True, ensure_ascii=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _replayed_or_error(existing: Hold, *, account: Account, reason: str, fingerprint: str) -> Hold:
+    """Return the hold a keyed request placed before, or refuse a different request.
+
+    Holds placed before fingerprints were stored have none: for them the
+    account and the reason are what can still be compared.
+    """
+    same = (existing.request_fingerprint == fingerprint if existing.request_fingerprint
+            else existing.account_id == account.pk and existing.reason == reason)
+    if not same:
+        raise ValidationError(
+            _("This idempotency key was already used for a different request."),
+            code="request_key_reused",
+        )
+    return existing
+
+
+# ---------------------------------------------------------------------------
 # Holds
 # ---------------------------------------------------------------------------
 @transaction.atomic
@@ -107,30 +143,38 @@ def hold_place(
         )
 
     account = _lock_account(account)
-    # Checked under the account lock: a concurrent retry with the same key
-    # waits here and then finds the first hold.
-    if request_key and (existing := Hold.objects.filter(request_key=request_key).first()):
-        if existing.account_id != account.pk or existing.reason != reason:
-            raise ValidationError(
-                _("This idempotency key was already used for a different request."),
-                code="request_key_reused",
-            )
-        return existing
+    fingerprint = ""
+    if request_key:
+        fingerprint = _request_fingerprint(
+            account=account, reason=reason, level=level, features=features, source=source,
+            deadline=deadline, expires_at=expires_at, public_message=public_message,
+            internal_note=internal_note,
+        )
+        # Checked under the account lock: a concurrent retry with the same key
+        # for this account waits here and then finds the first hold.
+        if existing := Hold.objects.filter(request_key=request_key).first():
+            return _replayed_or_error(existing, account=account, reason=reason,
+                                      fingerprint=fingerprint)
 
-    hold = Hold.objects.create(
-        account=account,
-        reason=reason,
-        level=level,
-        blocked_features=features,
-        source=source,
-        placed_at=now,
-        placed_by=acting_user,
-        deadline=deadline,
-        expires_at=expires_at,
-        public_message=public_message,
-        internal_note=internal_note,
-        request_key=request_key or None,
-    )
+    fields = {
+        "account": account, "reason": reason, "level": level, "blocked_features": features,
+        "source": source, "placed_at": now, "placed_by": acting_user, "deadline": deadline,
+        "expires_at": expires_at, "public_message": public_message,
+        "internal_note": internal_note, "request_key": request_key or None,
+        "request_fingerprint": fingerprint,
+    }
+    try:
+        # A savepoint: the same key sent for another account at the same
+        # instant is not serialised by our account lock, only by the unique
+        # index, and the loser must get a clear refusal rather than a 500.
+        with transaction.atomic():
+            hold = Hold.objects.create(**fields)
+    except IntegrityError:
+        existing = Hold.objects.filter(request_key=request_key).first() if request_key else None
+        if not existing:
+            raise
+        return _replayed_or_error(existing, account=account, reason=reason,
+                                  fingerprint=fingerprint)
     event_record(
         account=account,
         kind=Kind.HOLD_PLACED,

@@ -8,8 +8,8 @@ Staff who act on an appeal must hold its claim: the lock is checked under
 the row lock, so two staff can never both decide one case.
 
 The package follows the case's life: ``eligibility``, ``filing`` (and
-triage), ``claims``, ``thread``, ``decisions`` and the beat ``sweeps``;
-callers import from the package.
+triage), ``claims``, ``thread``, ``evidence`` (staff opening files),
+``decisions`` and the beat ``sweeps``; callers import from the package.
 """
 
 from .claims import appeal_assign, appeal_claim, appeal_claim_live, appeal_release
@@ -21,6 +21,7 @@ from .decisions import (
     appeal_remind,
 )
 from .eligibility import Eligibility, appeal_eligibility
+from .evidence import appeal_evidence_viewed
 from .filing import appeal_file, appeal_triage
 from .sweeps import (
     STUCK_AFTER,
@@ -45,6 +46,7 @@ __all__ = [
     "appeal_close_if_abandoned",
     "appeal_decide",
     "appeal_eligibility",
+    "appeal_evidence_viewed",
     "appeal_escalate",
     "appeal_file",
     "appeal_release",

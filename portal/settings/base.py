@@ -20,7 +20,8 @@ env = environ.Env()
 # Core
 # ---------------------------------------------------------------------------
 # The embedded default key is for the local demo only; production.py refuses it.
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-embedded-demo-key-change-me")
+DEMO_SECRET_KEY = "insecure-embedded-demo-key-change-me"
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEMO_SECRET_KEY)
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -117,14 +118,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Lockout after repeated failures, per username and IP together so one
-# attacker cannot lock a victim out from everywhere.
+# How many reverse proxies (TLS terminator, load balancer) stand between the
+# clients and the portal; each appends to X-Forwarded-For. 0: clients connect
+# directly. The client's address is read through it (accounts.signin).
+PORTAL_TRUSTED_PROXY_COUNT = env.int("PORTAL_TRUSTED_PROXY_COUNT", default=0)
+
+# Lockout after repeated failures, per username and client address together,
+# so one attacker cannot lock a victim out from everywhere. The address comes
+# from django-ipware through PORTAL_TRUSTED_PROXY_COUNT (never the proxy's).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "accounts.signin.client_address"
+# The locked-out page names the time the pause ends; trying again while
+# locked out must not move that time (nor let one try every cool-off keep
+# an account locked).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+
+# Password reset requests, per client address and per email address
+# ("<n>/<second|minute|hour|day>"); over either, the form says when to retry.
+PORTAL_PASSWORD_RESET_RATE_PER_ADDRESS = env.str(
+    "PORTAL_PASSWORD_RESET_RATE_PER_ADDRESS", default="10/hour")
+PORTAL_PASSWORD_RESET_RATE_PER_EMAIL = env.str(
+    "PORTAL_PASSWORD_RESET_RATE_PER_EMAIL", default="3/hour")
 
 # ---------------------------------------------------------------------------
 # Internationalisation
@@ -468,13 +487,13 @@ if SENTRY_DSN:
 # Fernet keys (comma-separated, newest first) encrypting document numbers at
 # rest; adding a new key in front and re-saving rotates. The embedded default
 # is for the demo only; production must set its own.
+DEMO_FIELD_ENCRYPTION_KEY = "bG9jYWwtZGVtby1rZXktbm90LWZvci1wcm9kdWN0aW8="
 PORTAL_FIELD_ENCRYPTION_KEYS = env.list(
-    "PORTAL_FIELD_ENCRYPTION_KEYS", default=["bG9jYWwtZGVtby1rZXktbm90LWZvci1wcm9kdWN0aW8="]
+    "PORTAL_FIELD_ENCRYPTION_KEYS", default=[DEMO_FIELD_ENCRYPTION_KEY]
 )
 # Key of the HMAC that indexes identities ("already bound elsewhere?").
-PORTAL_IDENTITY_HASH_KEY = env.str(
-    "PORTAL_IDENTITY_HASH_KEY", default="local-demo-identity-hash-key-not-for-production"
-)
+DEMO_IDENTITY_HASH_KEY = "local-demo-identity-hash-key-not-for-production"
+PORTAL_IDENTITY_HASH_KEY = env.str("PORTAL_IDENTITY_HASH_KEY", default=DEMO_IDENTITY_HASH_KEY)
 PORTAL_MINIMUM_AGE = env.int("PORTAL_MINIMUM_AGE", default=18)
 PORTAL_UPLOAD_MAX_BYTES = env.int("PORTAL_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 PORTAL_IMAGE_MAX_PIXELS = env.int("PORTAL_IMAGE_MAX_PIXELS", default=40_000_000)
@@ -535,6 +554,13 @@ PORTAL_WEBHOOK_SECRET_ROTATION_HOURS = env.int("PORTAL_WEBHOOK_SECRET_ROTATION_H
 # How long the Redis status cache keeps an entry (bounds staleness if Redis
 # was unreachable at the moment of a write).
 PORTAL_STATUS_CACHE_TTL_SECONDS = env.int("PORTAL_STATUS_CACHE_TTL_SECONDS", default=600)
+# Largest request body the API reads (413 above it); a hold with every text
+# field full and escaped stays well under it.
+PORTAL_API_MAX_BODY_BYTES = env.int("PORTAL_API_MAX_BODY_BYTES", default=256 * 1024)
+# Requests per API key and window ("<n>/second|minute|hour|day"; empty: no
+# limit), counted in Redis by accounts/api/throttling.py; over it, a JSON 429
+# with Retry-After.
+PORTAL_API_RATE_PER_CLIENT = env.str("PORTAL_API_RATE_PER_CLIENT", default="60000/minute")
 # Re-enqueue deliveries whose task was lost (broker outage, worker crash).
 CELERY_BEAT_SCHEDULE["webhook-deliveries-sweep"] = {
     "task": "accounts.api.tasks.webhook_deliveries_sweep",

@@ -8,11 +8,11 @@ CACHE_URL, PORTAL_FIELD_ENCRYPTION_KEYS, PORTAL_IDENTITY_HASH_KEY.
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import DEMO_FIELD_ENCRYPTION_KEY, DEMO_IDENTITY_HASH_KEY, DEMO_SECRET_KEY, env
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
-if SECRET_KEY.startswith("insecure-") or len(SECRET_KEY) < 50:
+if SECRET_KEY == DEMO_SECRET_KEY or SECRET_KEY.startswith("insecure-") or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be a long random value in production.")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DATABASES = {"default": env.db_url("DATABASE_URL")}
@@ -71,6 +71,16 @@ PORTAL_IDENTITY_HASH_KEY = env.str("PORTAL_IDENTITY_HASH_KEY")
 if not PORTAL_FIELD_ENCRYPTION_KEYS or not PORTAL_IDENTITY_HASH_KEY:
     raise ImproperlyConfigured(
         "PORTAL_FIELD_ENCRYPTION_KEYS and PORTAL_IDENTITY_HASH_KEY must be set in production."
+    )
+# The demo keys are in the public repository: data under them is not protected.
+if DEMO_FIELD_ENCRYPTION_KEY in PORTAL_FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "PORTAL_FIELD_ENCRYPTION_KEYS contains the public demo key; use keys of your own "
+        "(Fernet.generate_key()) and never the demo one, not even as an old key."
+    )
+if PORTAL_IDENTITY_HASH_KEY == DEMO_IDENTITY_HASH_KEY:
+    raise ImproperlyConfigured(
+        "PORTAL_IDENTITY_HASH_KEY is the public demo key; set a long random value of your own."
     )
 
 # Preloading HSTS is a commitment an operator opts into with

@@ -49,3 +49,21 @@ def test_production_requires_encryption_keys():
     result = run_check(PORTAL_FIELD_ENCRYPTION_KEYS="")
     assert result.returncode != 0
     assert "PORTAL_FIELD_ENCRYPTION_KEYS" in result.stderr
+
+
+def test_production_refuses_the_public_demo_encryption_key():
+    from portal.settings.base import DEMO_FIELD_ENCRYPTION_KEY
+
+    for keys in (DEMO_FIELD_ENCRYPTION_KEY,
+                 f"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=,{DEMO_FIELD_ENCRYPTION_KEY}"):
+        result = run_check(PORTAL_FIELD_ENCRYPTION_KEYS=keys)
+        assert result.returncode != 0
+        assert "PORTAL_FIELD_ENCRYPTION_KEYS contains the public demo key" in result.stderr
+
+
+def test_production_refuses_the_public_demo_identity_hash_key():
+    from portal.settings.base import DEMO_IDENTITY_HASH_KEY
+
+    result = run_check(PORTAL_IDENTITY_HASH_KEY=DEMO_IDENTITY_HASH_KEY)
+    assert result.returncode != 0
+    assert "PORTAL_IDENTITY_HASH_KEY is the public demo key" in result.stderr

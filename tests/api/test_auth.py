@@ -112,3 +112,53 @@ def test_unknown_post_url_under_api_is_json_404_not_csrf_page(make_client):
                         format="json")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+# ---------------------------------------------------------------------------
+# Unknown keys are remembered as unknown (a flood of made-up keys stays off
+# the database), and a key created afterwards works at once.
+# ---------------------------------------------------------------------------
+def _with_key(key: str) -> APIClient:
+    http = APIClient()
+    http.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return http
+
+
+def test_an_unknown_key_reads_the_database_once_then_the_cache(active_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    http = _with_key("psk_0123456789ab_made-up-secret")
+    with CaptureQueriesContext(connection) as first:
+        assert http.get(_status_url(active_user)).status_code == 401
+    assert any("api_serviceclient" in q["sql"] for q in first.captured_queries)
+    for _ in range(20):
+        with CaptureQueriesContext(connection) as later:
+            response = http.get(_status_url(active_user))
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == "invalid_key"
+        assert later.captured_queries == []
+
+
+def test_the_unknown_mark_expires_soon(active_user):
+    from accounts.api.auth import CLIENT_CACHE_PREFIX, UNKNOWN_CLIENT_TTL_SECONDS
+    from accounts.cache import redis_client
+
+    _with_key("psk_00000000beef_x").get(_status_url(active_user))
+    ttl = redis_client().ttl(CLIENT_CACHE_PREFIX + "00000000beef")
+    assert 0 < ttl <= UNKNOWN_CLIENT_TTL_SECONDS
+
+
+def test_a_key_created_after_its_prefix_was_marked_unknown_works_at_once(
+    active_user, monkeypatch
+):
+    from accounts.api import signing
+
+    prefix = "c0ffee000001"
+    assert _with_key(f"psk_{prefix}_guess").get(_status_url(active_user)).status_code == 401
+    monkeypatch.setattr(signing.secrets, "token_hex", lambda n: prefix)
+    client, key = api_services.service_client_create(
+        name="new", scopes=[READ], acting_user=None
+    )
+    assert client.key_prefix == prefix
+    assert _with_key(key).get(_status_url(active_user)).status_code == 200

@@ -97,10 +97,10 @@ def test_same_idempotency_key_returns_the_first_hold(api, active_user):
     assert active_user.holds.count() == 1
 
 
-def test_idempotency_key_reused_for_other_reason_is_400(api, active_user):
+def test_idempotency_key_reused_for_other_reason_is_422(api, active_user):
     _place(api, active_user, {"reason": "content_violation"}, HTTP_IDEMPOTENCY_KEY="k-2")
     response = _place(api, active_user, {"reason": "payment_anomaly"}, HTTP_IDEMPOTENCY_KEY="k-2")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["error"]["code"] == "request_key_reused"
 
 

@@ -7,7 +7,6 @@ import re
 import pytest
 from django.urls import reverse
 
-from accounts.models import StatusEvent
 from verification import selectors, services
 from verification.models import VerificationImage, VerificationRequest
 
@@ -98,43 +97,7 @@ def test_another_owner_cannot_see_or_touch_my_request(owner, client, make_reques
     assert r.status_code == 404
 
 
-def test_identity_images_are_served_only_to_permitted_staff_and_audited(
-    make_request, client, reviewer, officer
-):
-    vr = make_request()
-    image = vr.images.get(kind="front")
-    url = reverse("verification:staff_image", args=[image.pk])
-    client.force_login(vr.account)
-    assert client.get(url).status_code == 403
-    client.force_login(officer)
-    assert client.get(url).status_code == 403
-    assert not StatusEvent.objects.filter(kind="id_images_viewed").exists()
-    client.force_login(reviewer)
-    response = client.get(url)
-    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
-    assert response.content[:3] == b"\xff\xd8\xff"
-    event = StatusEvent.objects.get(kind="id_images_viewed")
-    assert event.account == vr.account and event.acting_user == reviewer
-    assert event.data["image"] == "front" and event.data["image_id"] == image.pk
-    # Every later view is recorded too, naming the image: the back, then the front again.
-    back = vr.images.get(kind="back")
-    assert client.get(reverse("verification:staff_image", args=[back.pk])).status_code == 200
-    assert client.get(url).status_code == 200
-    events = StatusEvent.objects.filter(kind="id_images_viewed").order_by("pk")
-    assert [(e.data["image"], e.data["image_id"]) for e in events] == [
-        ("front", image.pk), ("back", back.pk), ("front", image.pk)]
-    assert all(e.acting_user == reviewer and e.account == vr.account for e in events)
-
-
-def test_each_reviewer_viewing_images_is_recorded(make_request, client, reviewer, supervisor):
-    vr = make_request()
-    url = reverse("verification:staff_image", args=[vr.images.get(kind="front").pk])
-    for staff in (reviewer, supervisor):
-        client.force_login(staff)
-        assert client.get(url).status_code == 200
-    viewers = set(StatusEvent.objects.filter(kind="id_images_viewed")
-                  .values_list("acting_user__username", flat=True))
-    assert viewers == {reviewer.username, supervisor.username}
+# The staff image view's access rule and audit: tests/verification/test_image_access.py
 
 
 def test_stored_file_names_are_not_reachable_by_any_url(make_request, client, admin_user):

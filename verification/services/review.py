@@ -12,8 +12,10 @@ from django.utils.translation import gettext as _
 
 from accounts import services as account_services
 from accounts.models import Account, Hold, StatusEvent
+from accounts.staff_views import IDENTITY_IMAGES, staff_view_record
 
 from ..models import IdentityBinding, VerificationImage, VerificationRequest
+from ..selectors import image_refusal
 from .common import (
     _identity_bound_hold,
     _lock,
@@ -172,17 +174,26 @@ def _decide(request, acting_user, *, reason: str, message: str, now) -> None:
     request.save()
 
 
+@transaction.atomic
 def verification_images_viewed(
     *, request: VerificationRequest, acting_user: Account, image: VerificationImage,
+    now: datetime | None = None,
 ) -> None:
-    """Record in the owner's audit trail that staff opened one identity image.
+    """Record that staff opened one identity image, if the access rule lets them.
 
-    Every view is recorded, each naming the image, so the owner's trail shows
-    exactly which pictures of their document were seen, by whom and when.
+    Checked again under the request's row lock (a claim may have been taken
+    since the view looked). Every opening is recorded, staff-only, naming
+    the image; the owner's timeline gets one event per reviewer and review
+    session (``accounts.staff_views``). A refusal records nothing.
     """
-    account_services.event_record(
-        account=request.account, kind=Kind.ID_IMAGES_VIEWED, acting_user=acting_user,
-        data={"request": request.pk, "image": image.kind, "image_id": image.pk},
+    now = now or timezone.now()
+    request = VerificationRequest.objects.select_for_update(of=("self",)).select_related(
+        "account", "claimed_by").get(pk=request.pk)
+    refusal = image_refusal(request, acting_user, now)
+    if refusal is not None:
+        raise refusal
+    staff_view_record(
+        kinds=IDENTITY_IMAGES, account=request.account, acting_user=acting_user,
+        case_pk=request.pk, session_length=settings.PORTAL_VERIFICATION_CLAIM_TIMEOUT,
+        file={"image": image.kind, "image_id": image.pk}, now=now,
     )
-
-

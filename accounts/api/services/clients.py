@@ -39,6 +39,7 @@ def service_client_create(
     client = ServiceClient(name=name, scopes=_scopes_or_error(scopes), created_by=acting_user)
     key = client.key_issue(key)
     client.save()
+    _forget_client(client.key_prefix)  # a cached "unknown" for this prefix must not linger
     return client, key
 
 
