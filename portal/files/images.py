@@ -159,6 +159,8 @@ def open_guarded(data: bytes, rules: Rules | None = None) -> Image.Image:
     Image.MAX_IMAGE_PIXELS = settings.PORTAL_IMAGE_MAX_PIXELS
     try:
         with warnings.catch_warnings():
+            # Pillow warns about corrupt EXIF and the like: noise, not refusals.
+            warnings.simplefilter("ignore")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             probe = Image.open(io.BytesIO(data), formats=[fmt.name])
             check_declared(probe.size, len(data), fmt, rules)
@@ -353,7 +355,9 @@ def clean(data: bytes, rules: Rules, *, keep_format: bool = False) -> CleanImage
     image = open_guarded(data, rules)
     source_format = "JPEG" if image.format == "MPO" else image.format
     try:
-        pixels = rebuild(decode(image, max_edge=rules.max_edge))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pixels = rebuild(decode(image, max_edge=rules.max_edge))
     except Exception:  # noqa: BLE001 - any decoder error on hostile bytes is a refusal
         raise refusal("unreadable") from None
     out_format = source_format if keep_format and source_format in KEPT_FORMATS else "JPEG"
