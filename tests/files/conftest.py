@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from django.core.files.storage import storages
 
+from tests.appeals.conftest import file_appeal  # noqa: F401 - the appeals fixture, here too
+
 
 @pytest.fixture
 def private_dir(settings, tmp_path) -> Path:
@@ -18,7 +20,13 @@ def private_dir(settings, tmp_path) -> Path:
                     "OPTIONS": {"location": str(folder), "base_url": None}},
     }
     storages._storages.pop("private", None)
+    # FileField evaluates its storage callable once, when the model class is built.
+    from appeals.models import Attachment
+
+    field = Attachment._meta.get_field("file")
+    before, field.storage = field.storage, storages["private"]
     yield folder
+    field.storage = before
     storages._storages.pop("private", None)
 
 
