@@ -91,6 +91,7 @@ def test_the_sweeper_deletes_only_unowned_files_past_the_grace(private_dir, make
     assert stray not in left and not orphans & left
 
 
+@pytest.mark.django_db
 def test_the_sweeper_empties_the_upload_spool_of_stale_files(settings, tmp_path, private_dir):
     settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "spool")
     spool = Path(settings.FILE_UPLOAD_TEMP_DIR)
