@@ -94,11 +94,12 @@ def test_refusing_the_lying_jpeg_costs_no_decode_memory(tmp_path):
     def peak_kib(mode: str) -> int:
         done = subprocess.run([sys.executable, "-c", script, str(sample), mode], env=env,
                               capture_output=True, text=True, check=True, timeout=120)
-        return int(done.stdout.strip().splitlines()[-1])
+        return int(done.stdout.strip().splitlines()[-1]), done.stderr[-300:]
 
-    guarded, naive = peak_kib("guarded"), peak_kib("naive")
-    assert naive > 80_000  # a full decode of the claimed size: over 80 MB
-    assert guarded < 5_000  # the guard: nothing worth measuring
+    (guarded, why), (naive, _) = peak_kib("guarded"), peak_kib("naive")
+    assert "ValidationError" in why
+    assert naive > 80_000, (naive, guarded)  # a full decode of the claimed size: over 80 MB
+    assert guarded < 5_000, (naive, guarded)  # the guard: nothing worth measuring
 
 
 def test_a_png_claiming_more_than_its_data_can_hold_is_refused():

@@ -19,7 +19,7 @@ from django.utils import timezone
 from appeals import services as appeal_services
 from portal.files import storage
 from tests.appeals.conftest import clean_image
-from tests.files.conftest import stored_files
+from tests.conftest import stored_files
 from tests.verification.conftest import ID_NUMBERS
 from tests.verification.pictures import card_jpeg, upload
 from verification import services

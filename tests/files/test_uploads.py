@@ -30,8 +30,8 @@ from appeals.models import Attachment
 from portal.files import storage
 from portal.files.uploads import CappedTemporaryFileUploadHandler, spool_limit
 from tests.appeals.conftest import clean_image
+from tests.conftest import stored_files
 from tests.files import samples
-from tests.files.conftest import stored_files
 from tests.verification.conftest import ID_NUMBERS
 from verification import services
 from verification.models import VerificationImage
