@@ -41,6 +41,8 @@ MEDIA_SUBTYPES = {"/RichMedia", "/3D", "/Movie", "/Sound", "/Screen"}
 MEDIA_KEYS = {"/RichMediaContent", "/RichMediaSettings", "/3DD"}
 EMBEDDED_KEYS = {"/EmbeddedFiles", "/EF"}
 SCRIPT_KEYS = {"/JS", "/JavaScript"}
+# A dictionary without any of these keys has nothing to report.
+TELLING_KEYS = SCRIPT_KEYS | EMBEDDED_KEYS | MEDIA_KEYS | {"/S", "/Subtype", "/Type", "/XFA"}
 # Filters qpdf decodes without loss; anything else (images) is kept as it is.
 DECODABLE = {"/FlateDecode", "/Fl", "/LZWDecode", "/LZW", "/ASCIIHexDecode", "/AHx",
              "/ASCII85Decode", "/A85", "/RunLengthDecode", "/RL", "/Crypt"}
@@ -177,8 +179,9 @@ def _check_active_content(pdf: Pdf) -> None:
     """Refuse the most serious active content found in any object."""
     found: set[str] = set()
     for obj in pdf.objects:
-        for holder in _dictionaries(obj):
-            found.update(_findings(holder))
+        for holder, keys in _dictionaries(obj):
+            if keys & TELLING_KEYS:
+                found.update(_findings(holder, keys))
         if "pdf_javascript" in found:
             break
     for code in SEVERITY:
@@ -186,8 +189,9 @@ def _check_active_content(pdf: Pdf) -> None:
             raise Refused(code)
 
 
-def _dictionaries(obj) -> Iterator:
-    """Yield ``obj`` (a dictionary or stream) and every direct dictionary inside it.
+def _dictionaries(obj) -> Iterator[tuple[object, set[str]]]:
+    """Yield ``obj`` (a dictionary or stream) and every direct dictionary inside it,
+    each with its keys.
 
     Indirect objects are visited on their own, from ``pdf.objects``, so the
     walk never follows a reference and cannot loop.
@@ -196,8 +200,9 @@ def _dictionaries(obj) -> Iterator:
     while stack:
         item = stack.pop()
         if isinstance(item, (Dictionary, Stream)):
-            yield item
-            children = [item.get(key) for key in item.keys()]
+            keys = set(item.keys())
+            yield item, keys
+            children = [item[key] for key in keys]
         elif isinstance(item, Array):
             children = list(item)
         else:
@@ -206,17 +211,16 @@ def _dictionaries(obj) -> Iterator:
                      if isinstance(c, (Dictionary, Array)) and not c.is_indirect)
 
 
-def _findings(holder) -> Iterator[str]:
-    keys = set(holder.keys())
-    action = _name(holder.get("/S"))
-    subtype = _name(holder.get("/Subtype"))
+def _findings(holder, keys: set[str]) -> Iterator[str]:
+    action = _name(holder.get("/S")) if "/S" in keys else ""
+    subtype = _name(holder.get("/Subtype")) if "/Subtype" in keys else ""
     scheme = _uri_scheme(holder.get("/URI")) if action == "/URI" else ""
     if keys & SCRIPT_KEYS or action == "/JavaScript" or scheme in SCRIPT_SCHEMES:
         yield "pdf_javascript"
     if action in OUTSIDE_ACTIONS or scheme in LOCAL_SCHEMES:
         yield "pdf_launch"
-    if keys & EMBEDDED_KEYS or _name(holder.get("/Type")) == "/EmbeddedFile" \
-            or subtype == "/FileAttachment":
+    if keys & EMBEDDED_KEYS or subtype == "/FileAttachment" or (
+            "/Type" in keys and _name(holder.get("/Type")) == "/EmbeddedFile"):
         yield "pdf_embedded_file"
     if "/XFA" in keys:
         yield "pdf_xfa"
