@@ -389,13 +389,30 @@ OBJSTM_FILTERS = {
 # Bombs and wrecks
 # ---------------------------------------------------------------------------
 def zeros_deflated(megabytes: int, *, times: int = 1) -> bytes:
-    """Deflate ``megabytes`` MB of zeros (``times`` rounds), without holding them in memory."""
-    compressor = zlib.compressobj(9)
-    chunk = bytes(1 << 20)
-    data = b"".join(compressor.compress(chunk) for _ in range(megabytes)) + compressor.flush()
+    """Deflate ``megabytes`` MB of zeros (``times`` rounds) in a fraction of a second."""
+    data = repeated_deflated(megabytes)
     for _ in range(times - 1):
         data = zlib.compress(data, 9)
     return data
+
+
+def repeated_deflated(megabytes: int, byte: int = 0, then: bytes = b"") -> bytes:
+    """A valid zlib stream of ``megabytes`` MB of ``byte``, then ``then``.
+
+    Deflate forgets everything at a full flush, so every further megabyte
+    compresses to the same block: write it once and repeat it. The checksum
+    (Adler-32) of n equal bytes has a closed form.
+    """
+    chunk = bytes([byte]) * (1 << 20)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
+    again = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
+    end = compressor.compress(then) + compressor.flush()
+    n, modulus = megabytes << 20, 65521
+    low = (1 + byte * n) % modulus
+    high = (n + byte * n * (n + 1) // 2) % modulus
+    checksum = zlib.adler32(then, (high << 16) | low)
+    return b"\x78\xda" + first + again * (megabytes - 1) + end + struct.pack(">I", checksum)
 
 
 def _raw_stream_pdf(data: bytes, filters) -> bytes:
@@ -419,10 +436,7 @@ def double_flate_bomb_pdf(megabytes: int = 4096) -> bytes:
 
 def objstm_bomb_pdf(megabytes: int = 1024) -> bytes:
     """An object stream padded with ``megabytes`` MB of spaces before its one object."""
-    compressor = zlib.compressobj(9)
-    chunk = b" " * (1 << 20)
-    padding = b"".join(compressor.compress(chunk) for _ in range(megabytes))
-    data = padding + compressor.compress(b"<< /S /JavaScript /JS (x) >>") + compressor.flush()
+    data = repeated_deflated(megabytes, ord(" "), b"<< /S /JavaScript /JS (x) >>")
     pdf = objstm_pdf(b"<< /S /GoTo /D [3 0 R /Fit] >>")
     start = pdf.index(b"4 0 obj")
     end = pdf.index(b"endobj", start)
