@@ -280,18 +280,22 @@ def eight_bit(image: Image.Image) -> Image.Image:
     mode = image.mode
     if mode == "1":
         return image.convert("L")
-    if not (mode.startswith("I;16") or mode in ("I", "F")):
+    if mode in ("I;16", "I"):  # PNG's 16-bit grey: scaled by Pillow, in C
+        high = image.getextrema()[1]
+        top = 65535 if mode == "I;16" or 255 < high <= 65535 else max(high, 255)
+        return image.point(lambda value: value * (255 / top) + 0.5).convert("L")
+    if not (mode.startswith("I;16") or mode == "F"):
         return image
-    values = np.nan_to_num(np.asarray(image, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    values = np.nan_to_num(np.asarray(image, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
     top = float(values.max()) if values.size else 0.0
     if mode.startswith("I;16") or 255 < top <= 65535:
         top = 65535.0
-    elif mode == "F" and 0 < top <= 1.0:
+    elif 0 < top <= 1.0:  # float in 0..1
         top = 1.0
     elif top <= 255:
         top = 255.0
     scaled = np.clip(values * (255.0 / top) + 0.5, 0, 255).astype(np.uint8)
-    return Image.fromarray(scaled, "L")
+    return Image.fromarray(scaled)  # uint8, two dimensions: "L"
 
 
 # The colour space an embedded profile must describe for each mode.

@@ -12,6 +12,15 @@ from tests.appeals.conftest import PDF_OK, image_bytes, upload
 from tests.files import samples
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are read in English here (the portal's default is Chinese)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.mark.parametrize("fmt,ctype", [("JPEG", "image/jpeg"), ("PNG", "image/png"),
                                        ("WEBP", "image/webp")])
 def test_images_are_accepted_and_reencoded(settings, fmt, ctype):

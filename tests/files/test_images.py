@@ -70,36 +70,32 @@ def test_a_tiny_jpeg_claiming_36_megapixels_is_refused_before_decoding():
 
 
 def test_refusing_the_lying_jpeg_costs_no_decode_memory(tmp_path):
-    """Measured in a fresh process: peak memory with the refusal vs. without the call."""
+    """Measured in a fresh process: the refusal adds nothing to peak memory.
+
+    Decoding what the header claims would take 6000 × 6000 × 3 bytes (108 MB).
+    """
     sample = tmp_path / "lying.jpg"
     sample.write_bytes(samples.lying_jpeg((6000, 6000)))
     script = (
         "import os, resource, sys, django\n"
         "os.environ['DJANGO_SETTINGS_MODULE'] = 'portal.settings.test'\n"
         "django.setup()\n"
+        "from django.core.exceptions import ValidationError\n"
         "from portal.files import images\n"
         "data = open(sys.argv[1], 'rb').read()\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "if sys.argv[2] == 'guarded':\n"
-        "    try: images.clean(data, images.photo_rules())\n"
-        "    except Exception as e: print(type(e).__name__, file=sys.stderr)\n"
-        "else:\n"
-        "    from PIL import Image, ImageFile\n"
-        "    ImageFile.LOAD_TRUNCATED_IMAGES = True\n"
-        "    import io; Image.open(io.BytesIO(data)).convert('RGB')\n"
+        "try:\n"
+        "    images.clean(data, images.photo_rules())\n"
+        "except ValidationError as error:\n"
+        "    print(error.code)\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n"
     )
-    env = {**os.environ, "PYTHONPATH": os.getcwd()}
-
-    def peak_kib(mode: str) -> int:
-        done = subprocess.run([sys.executable, "-c", script, str(sample), mode], env=env,
-                              capture_output=True, text=True, check=True, timeout=120)
-        return int(done.stdout.strip().splitlines()[-1]), done.stderr[-300:]
-
-    (guarded, why), (naive, _) = peak_kib("guarded"), peak_kib("naive")
-    assert "ValidationError" in why
-    assert naive > 80_000, (naive, guarded)  # a full decode of the claimed size: over 80 MB
-    assert guarded < 5_000, (naive, guarded)  # the guard: nothing worth measuring
+    done = subprocess.run([sys.executable, "-c", script, str(sample)], capture_output=True,
+                          env={**os.environ, "PYTHONPATH": os.getcwd()}, text=True, check=True,
+                          timeout=120)
+    code, kib = done.stdout.split()[-2:]
+    assert code == "implausible"
+    assert int(kib) < 5_000, kib
 
 
 def test_a_png_claiming_more_than_its_data_can_hold_is_refused():
