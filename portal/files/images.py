@@ -71,6 +71,8 @@ _AVIF_BRANDS = {b"avif", b"avis"}
 # A progressive JPEG's decoder goes over every block once per scan; phones write
 # about 10. Thousands of tiny scans cost minutes of CPU in a small file.
 MAX_JPEG_SCANS = 100
+# The largest side a WebP can have (JPEG and PNG allow more).
+WEBP_MAX_EDGE = 16383
 # Formats stored as they came (re-encoded); the others are stored as JPEG.
 KEPT_FORMATS = ("JPEG", "PNG", "WEBP")
 
@@ -91,9 +93,10 @@ def photo_rules() -> Rules:
 
 
 def evidence_rules() -> Rules:
-    """Appeal evidence: screenshots may be long (a whole chat)."""
+    """Appeal evidence: screenshots may be long (a whole chat), and are kept readable:
+    only the pixel budget bounds them, up to WebP's largest side."""
     return Rules(settings.PORTAL_EVIDENCE_IMAGE_MIN_EDGE, settings.PORTAL_EVIDENCE_IMAGE_MAX_RATIO,
-                 settings.PORTAL_IMAGE_STORE_MAX_EDGE)
+                 WEBP_MAX_EDGE)
 
 
 MESSAGES = {
@@ -367,14 +370,14 @@ def clean(data: bytes, rules: Rules, *, keep_format: bool = False) -> CleanImage
     """
     image = open_guarded(data, rules)
     source_format = "JPEG" if image.format == "MPO" else image.format
+    out_format = source_format if keep_format and source_format in KEPT_FORMATS else "JPEG"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pixels = rebuild(decode(image, max_edge=rules.max_edge))
+            content = encode(pixels, out_format)
     except Exception:  # noqa: BLE001 - any decoder error on hostile bytes is a refusal
         raise refusal("unreadable") from None
-    out_format = source_format if keep_format and source_format in KEPT_FORMATS else "JPEG"
     fmt = FORMATS[out_format]
-    return CleanImage(content=encode(pixels, out_format), width=pixels.width,
-                      height=pixels.height, content_type=fmt.content_type,
-                      extension=fmt.extension)
+    return CleanImage(content=content, width=pixels.width, height=pixels.height,
+                      content_type=fmt.content_type, extension=fmt.extension)

@@ -54,8 +54,11 @@ def test_absurd_photo_sizes_are_refused_with_the_size_in_the_message(size, code)
 
 
 def test_evidence_allows_long_screenshots_but_not_strips():
-    chat = samples.encoded(samples.picture((400, 6000)), "PNG")  # a whole chat: 1 : 15
-    assert clean(chat, images.evidence_rules(), keep_format=True).height == 4096
+    chat = samples.encoded(samples.picture((1080, 16000)), "PNG")  # a whole chat: 1 : 15
+    kept = clean(chat, images.evidence_rules(), keep_format=True)
+    assert (kept.width, kept.height) == (1080, 16000)  # every line still readable
+    tall = samples.encoded(samples.picture((500, 20000)), "JPEG")
+    assert clean(tall, images.evidence_rules(), keep_format=True).height == 16383
     strip = samples.encoded(Image.new("L", (20000, 10), 128), "PNG")
     assert refused(strip, images.evidence_rules()).code == "too_small"
     line = samples.encoded(Image.new("L", (3000, 40), 128), "PNG")  # 1 : 75
@@ -110,7 +113,7 @@ def test_a_flat_picture_that_really_is_that_large_is_accepted(settings):
     # Honest compression never trips the check: 9000 × 6000 of one colour, 1 bit a pixel.
     settings.PORTAL_IMAGE_MAX_PIXELS = 60_000_000
     data = samples.encoded(Image.new("1", (9000, 6000), 1), "PNG")
-    assert clean(data, images.evidence_rules(), keep_format=True).width == 4096
+    assert clean(data, images.evidence_rules(), keep_format=True).width == 9000
 
 
 def test_a_jpeg_with_thousands_of_scans_is_refused_before_decoding():
