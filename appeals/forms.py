@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from .models import MESSAGE_MAX_LENGTH, Appeal
 from .uploads import CleanFile, evidence_clean
 
-ACCEPT = "image/jpeg,image/png,image/webp,application/pdf"
+ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif,application/pdf"
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -74,7 +74,7 @@ class AppealFileForm(forms.Form):
     statement = _statement_field()
     evidence = EvidenceField(
         label=_("Evidence (optional)"),
-        help_text=_("Photos (JPEG, PNG, WebP) or PDF, up to %(n)d files.")
+        help_text=_("Photos (JPEG, PNG, WebP, HEIC) or PDF, up to %(n)d files.")
         % {"n": settings.PORTAL_APPEAL_EVIDENCE_MAX_FILES})
 
     def clean_statement(self) -> str:

@@ -326,3 +326,33 @@ def s3_private_storage(s3_server, settings) -> Iterator[dict]:
     yield options
     field.storage = captured
     storages._storages.pop("private", None)
+
+
+# ---------------------------------------------------------------------------
+# Private files in a folder of the test's own
+# ---------------------------------------------------------------------------
+@pytest.fixture
+def private_dir(settings, tmp_path):
+    """Keep this test's private files (identity photos, evidence) in its own folder; return it."""
+    from django.core.files.storage import storages
+
+    from appeals.models import Attachment
+
+    folder = tmp_path / "private"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                    "OPTIONS": {"location": str(folder), "base_url": None}},
+    }
+    storages._storages.pop("private", None)
+    # FileField evaluates its storage callable once, when the model class is built.
+    field = Attachment._meta.get_field("file")
+    before, field.storage = field.storage, storages["private"]
+    yield folder
+    field.storage = before
+    storages._storages.pop("private", None)
+
+
+def stored_files(folder) -> list:
+    """Every file under ``folder`` (none if it does not exist)."""
+    return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []

@@ -72,8 +72,8 @@ class PhotoForm(forms.Form):
     photo = forms.FileField(
         label=_("Photo"),
         widget=forms.ClearableFileInput(attrs={
-            "accept": "image/jpeg,image/png,image/webp,image/*", "capture": "environment",
-            "class": "js-photo-input",
+            "accept": "image/jpeg,image/png,image/webp,image/heic,image/heif,image/*",
+            "capture": "environment", "class": "js-photo-input",
         }),
     )
 

@@ -155,9 +155,8 @@ def _step_liveness(request, vr, name):
     form = FramesForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and "frames" in request.FILES and form.is_valid():
         try:
-            for upload in form.cleaned_data["frames"]:
-                services.verification_liveness_add_frame(
-                    request=vr, acting_user=request.user, upload=upload)
+            services.verification_liveness_add_frames(
+                request=vr, acting_user=request.user, uploads=form.cleaned_data["frames"])
             return _next(vr, name)
         except ValidationError as error:
             _error_into(form, error, "frames")

@@ -96,6 +96,12 @@ def _files_or_error(files: Sequence[CleanFile]) -> Sequence[CleanFile]:
 
 
 def _store_files(message: Message, files: Iterable[CleanFile]) -> list[Attachment]:
+    """Write each checked file (0600, random name) and its Attachment row.
+
+    The files are written inside the caller's transaction; if it rolls back
+    or the process dies before the commit, no row owns them and the files
+    sweeper (``portal.files.storage.sweep``) deletes them after its grace period.
+    """
     stored = []
     for clean in files:
         attachment = Attachment(appeal_id=message.appeal_id, message=message,

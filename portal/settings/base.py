@@ -482,6 +482,56 @@ if SENTRY_DSN:
     )
 
 # ---------------------------------------------------------------------------
+# Untrusted files (portal/files/)
+# ---------------------------------------------------------------------------
+# The guard for photos and PDFs that verification and appeals share, and the
+# sweeper of files that no row owns.
+INSTALLED_APPS += ["portal.files"]
+# Private files and folders are the portal's own user's alone (FileSystemStorage).
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+# Uploads too large to keep in memory are spooled here rather than in /tmp,
+# so the sweeper can remove what a killed worker left behind; no file spools
+# more than the largest accepted upload.
+FILE_UPLOAD_TEMP_DIR = str(env.path("PORTAL_UPLOAD_TEMP_DIR", default=str(VAR_DIR / "uploads")))
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "portal.files.uploads.CappedTemporaryFileUploadHandler",
+]
+# At most this many files in one request (evidence takes 5, liveness frames 8).
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+# Identity photos and liveness frames: the short side in pixels, and long/short.
+PORTAL_PHOTO_MIN_EDGE = env.int("PORTAL_PHOTO_MIN_EDGE", default=200)
+PORTAL_PHOTO_MAX_RATIO = env.float("PORTAL_PHOTO_MAX_RATIO", default=4.0)
+# Evidence pictures: a cropped line of text is short; a whole chat is long.
+PORTAL_EVIDENCE_IMAGE_MIN_EDGE = env.int("PORTAL_EVIDENCE_IMAGE_MIN_EDGE", default=32)
+PORTAL_EVIDENCE_IMAGE_MAX_RATIO = env.float("PORTAL_EVIDENCE_IMAGE_MAX_RATIO", default=50.0)
+# Long side of a stored picture; larger adds nothing a reviewer can see.
+PORTAL_IMAGE_STORE_MAX_EDGE = 4096
+# Evidence PDFs: checked in a child process with these bounds.
+PORTAL_PDF_MAX_PAGES = env.int("PORTAL_PDF_MAX_PAGES", default=300)
+PORTAL_PDF_MAX_OBJECTS = env.int("PORTAL_PDF_MAX_OBJECTS", default=100_000)
+PORTAL_PDF_MAX_DECODED_BYTES = env.int("PORTAL_PDF_MAX_DECODED_BYTES", default=512 * 1024 * 1024)
+PORTAL_PDF_MAX_STREAM_BYTES = env.int("PORTAL_PDF_MAX_STREAM_BYTES", default=160 * 1024 * 1024)
+PORTAL_PDF_MAX_IMAGE_PIXELS = env.int("PORTAL_PDF_MAX_IMAGE_PIXELS", default=150_000_000)
+PORTAL_PDF_MEMORY_BYTES = env.int("PORTAL_PDF_MEMORY_BYTES", default=1024 * 1024 * 1024)
+PORTAL_PDF_CPU_SECONDS = env.int("PORTAL_PDF_CPU_SECONDS", default=20)
+PORTAL_PDF_TIMEOUT_SECONDS = env.int("PORTAL_PDF_TIMEOUT_SECONDS", default=30)
+# Private files no row points to (a worker killed between writing a file and
+# committing its row, a rolled-back transaction) are deleted after this long.
+PORTAL_FILES_ORPHAN_GRACE = timedelta(
+    minutes=env.int("PORTAL_FILES_ORPHAN_GRACE_MINUTES", default=60))
+# Folder of private storage -> "app_label.Model.field" naming its files.
+PORTAL_FILES_OWNERS = {
+    "verification": "verification.VerificationImage.name",
+    "appeals": "appeals.Attachment.file",
+}
+CELERY_TASK_ROUTES["portal.files.tasks.*"] = {"queue": "review"}
+CELERY_BEAT_SCHEDULE["files-sweep"] = {
+    "task": "portal.files.tasks.files_sweep", "schedule": timedelta(hours=1)}
+
+# ---------------------------------------------------------------------------
 # Verification (verification/)
 # ---------------------------------------------------------------------------
 # Fernet keys (comma-separated, newest first) encrypting document numbers at

@@ -13,9 +13,10 @@ from accounts.models import Account, Hold
 from appeals import services
 from appeals.models import Appeal
 from appeals.uploads import CleanFile, evidence_clean
+from tests.files.samples import plain_pdf
 
-PDF_OK = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-          b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+# A one-page document written by pikepdf (tests/files/samples.py has the hostile ones).
+PDF_OK = plain_pdf()
 
 
 def image_bytes(fmt: str = "JPEG", size=(64, 48), exif: bool = False) -> bytes:

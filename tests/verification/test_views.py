@@ -54,7 +54,7 @@ def test_wizard_walks_through_every_step_and_survives_a_reload(owner, client):
     response = client.post(_step(vr.pk, "front"), {"photo": upload(card_jpeg(11))})
     assert response.url == _step(vr.pk, "back")
     bad = client.post(_step(vr.pk, "back"), {"photo": upload(b"<svg></svg>", "x.svg")})
-    assert "Only JPEG, PNG or WebP" in bad.content.decode()
+    assert "Only JPEG, PNG, WebP or HEIC" in bad.content.decode()
     client.post(_step(vr.pk, "back"), {"photo": upload(card_jpeg(12))})
     page = client.get(_step(vr.pk, "liveness")).content.decode()
     vr.refresh_from_db()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts import services as account_services
 from accounts.models import Account, StatusEvent
+from portal.files import storage as file_storage
 
 from .. import crypto, documents, images, liveness, selectors
 from ..models import VerificationImage, VerificationRequest
@@ -125,18 +127,20 @@ def verification_attach_image(
     """Sanitize an ID photo and store it, replacing the previous one of that side.
 
     The decoding runs before the transaction: a bad file raises and nothing
-    is written.
+    is written. A rollback deletes the file it wrote; a crash before the
+    commit leaves it to the files sweeper.
     """
     if kind not in (VerificationImage.Kind.FRONT, VerificationImage.Kind.BACK):
         raise ValidationError(_("Unknown photo."), code="unknown_kind")
     clean = images.sanitize(upload)
-    with transaction.atomic():
+    phash = _phash(clean.content)
+    with file_storage.kept_on_success() as keep, transaction.atomic():
         request = _require_draft(request, acting_user)
-        name = images.store(clean, folder=f"verification/{request.pk}")
+        name = keep(images.store(clean, folder=f"verification/{request.pk}"))
         old = list(request.images.filter(kind=kind))
         image = VerificationImage.objects.create(
             request=request, kind=kind, name=name, width=clean.width, height=clean.height,
-            phash=_phash(clean.content),
+            phash=phash,
         )
         for previous in old:
             previous.delete()
@@ -170,22 +174,41 @@ def verification_liveness_add_frame(
     *, request: VerificationRequest, acting_user: Account, upload, now: datetime | None = None
 ) -> VerificationImage:
     """Store one captured frame for the current challenge."""
-    clean = images.sanitize(upload)
+    return verification_liveness_add_frames(
+        request=request, acting_user=acting_user, uploads=[upload], now=now)[0]
+
+
+def verification_liveness_add_frames(
+    *, request: VerificationRequest, acting_user: Account, uploads: Sequence,
+    now: datetime | None = None,
+) -> list[VerificationImage]:
+    """Store several captured frames for the current challenge: all of them or none.
+
+    Every file is sanitized before anything is written, so one bad file
+    refuses the whole batch; the stored files go with a rollback.
+    """
+    cleans = [images.sanitize(upload) for upload in uploads]
+    if not cleans:
+        raise ValidationError(_("No frame was received."), code="no_frames")
     backend = liveness.backend()
-    with transaction.atomic():
+    received_at = now or timezone.now()
+    with file_storage.kept_on_success() as keep, transaction.atomic():
         request = _require_draft(request, acting_user)
         if backend.is_expired(request.liveness_challenge, now=now):
             raise ValidationError(
                 _("The liveness challenge has expired. Start it again."), code="challenge_expired"
             )
         frames = request.images.filter(kind=VerificationImage.Kind.FRAME)
-        if frames.count() >= backend.MAX_FRAMES:
+        if frames.count() + len(cleans) > backend.MAX_FRAMES:
             raise ValidationError(_("Enough frames were captured."), code="too_many_frames")
-        name = images.store(clean, folder=f"verification/{request.pk}")
-        return VerificationImage.objects.create(
-            request=request, kind=VerificationImage.Kind.FRAME, name=name, width=clean.width,
-            height=clean.height, received_at=now or timezone.now(),
-        )
+        return [
+            VerificationImage.objects.create(
+                request=request, kind=VerificationImage.Kind.FRAME, width=clean.width,
+                name=keep(images.store(clean, folder=f"verification/{request.pk}")),
+                height=clean.height, received_at=received_at,
+            )
+            for clean in cleans
+        ]
 
 
 @transaction.atomic
