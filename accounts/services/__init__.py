@@ -20,21 +20,48 @@ from .holds import (
 )
 from .notices import notice_claim_email, notice_release_email, notice_send, notices_mark_read
 from .profile import account_password_changed, account_set_language
+from .reminders import hold_remind, holds_remind_deadlines
+from .security import (
+    account_secure,
+    password_changed_since,
+    recovery_codes_renew,
+    security_checklist_done,
+    sessions_end_others,
+    signin_record,
+    two_step_check,
+    two_step_confirm,
+    two_step_device,
+    two_step_disable,
+    two_step_setup_start,
+)
 from .status import account_recompute_status
 
 __all__ = [
     "account_password_changed",
     "account_recompute_status",
+    "account_secure",
     "account_set_language",
     "event_record",
     "hold_escalate",
     "hold_lift",
     "hold_place",
+    "hold_remind",
     "holds_escalate_overdue",
     "holds_lift_expired",
     "holds_lift_for_remedy",
+    "holds_remind_deadlines",
     "notice_claim_email",
     "notice_release_email",
     "notice_send",
     "notices_mark_read",
+    "password_changed_since",
+    "recovery_codes_renew",
+    "security_checklist_done",
+    "sessions_end_others",
+    "signin_record",
+    "two_step_check",
+    "two_step_confirm",
+    "two_step_device",
+    "two_step_disable",
+    "two_step_setup_start",
 ]

@@ -48,7 +48,9 @@ def _move(appeal: Appeal, new_state: str) -> None:
 
 def _lock(appeal: Appeal | int) -> Appeal:
     pk = appeal.pk if isinstance(appeal, Appeal) else appeal
-    return Appeal.objects.select_for_update().select_related("hold", "account").get(pk=pk)
+    # Only the appeal's row is locked ("self"): the hold is a nullable join.
+    return (Appeal.objects.select_for_update(of=("self",)).select_related("hold", "account")
+            .get(pk=pk))
 
 
 def _event(appeal: Appeal, kind: str, acting_user: Account | None, **data: Any) -> StatusEvent:
