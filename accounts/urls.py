@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_data, views_security
 
 app_name = "accounts"
 
@@ -9,4 +9,16 @@ urlpatterns = [
     path("help/", views.help_page, name="help"),
     path("notices/", views.notices, name="notices"),
     path("language/", views.switch_language, name="switch_language"),
+    # Security after a freeze: sign-ins, sessions, securing, two-step verification.
+    path("security/", views_security.security, name="security"),
+    path("security/sign-out-others/", views_security.sessions_end, name="sessions_end"),
+    path("security/secure/<int:hold_pk>/", views_security.secure, name="secure"),
+    path("security/checklist-done/", views_security.checklist_done, name="checklist_done"),
+    path("security/two-step/", views_security.two_step_setup, name="two_step_setup"),
+    path("security/two-step/verify/", views_security.two_step_verify, name="two_step_verify"),
+    path("security/two-step/off/", views_security.two_step_disable, name="two_step_disable"),
+    path("security/recovery-codes/", views_security.recovery_codes, name="recovery_codes"),
+    # Download my data.
+    path("data/", views_data.data_page, name="data"),
+    path("data/download.<str:fmt>", views_data.data_download, name="data_download"),
 ]

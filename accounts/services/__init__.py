@@ -19,7 +19,7 @@ from .holds import (
     holds_lift_for_remedy,
 )
 from .notices import notice_claim_email, notice_release_email, notice_send, notices_mark_read
-from .profile import account_password_changed, account_set_language
+from .profile import account_data_exported, account_password_changed, account_set_language
 from .reminders import hold_remind, holds_remind_deadlines
 from .security import (
     account_secure,
@@ -37,6 +37,7 @@ from .security import (
 from .status import account_recompute_status
 
 __all__ = [
+    "account_data_exported",
     "account_password_changed",
     "account_recompute_status",
     "account_secure",

@@ -29,3 +29,9 @@ def account_set_language(*, account: Account, language: str, chosen: bool = True
     Account.objects.filter(pk=account.pk).update(**fields)
     for name, value in fields.items():
         setattr(account, name, value)
+
+
+def account_data_exported(*, account: Account, fmt: str) -> None:
+    """Record that the owner downloaded their data (it is in their timeline)."""
+    event_record(account=account, kind=Kind.DATA_EXPORTED, acting_user=account,
+                 data={"format": fmt})

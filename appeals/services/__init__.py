@@ -8,8 +8,9 @@ Staff who act on an appeal must hold its claim: the lock is checked under
 the row lock, so two staff can never both decide one case.
 
 The package follows the case's life: ``eligibility``, ``filing`` (and
-triage), ``claims``, ``thread``, ``decisions`` and the beat ``sweeps``;
-callers import from the package.
+triage, and support conversations), ``claims``, ``thread``, ``decisions``,
+the beat ``sweeps`` and ``remedies`` (several-remedy holds reaching staff,
+"this wasn't me"); callers import from the package.
 """
 
 from .claims import appeal_assign, appeal_claim, appeal_claim_live, appeal_release
@@ -20,8 +21,9 @@ from .decisions import (
     appeal_escalate,
     appeal_remind,
 )
-from .eligibility import Eligibility, appeal_eligibility
-from .filing import appeal_file, appeal_triage
+from .eligibility import Eligibility, appeal_eligibility, eligibility_from
+from .filing import appeal_file, appeal_triage, support_open, support_open_conversation
+from .remedies import remedies_review_if_done, remedies_review_open, takeover_report
 from .sweeps import (
     STUCK_AFTER,
     appeal_close_if_abandoned,
@@ -31,7 +33,7 @@ from .sweeps import (
     appeals_remind_silent,
     appeals_triage_pending,
 )
-from .thread import appeal_ask_user, appeal_staff_message, appeal_user_reply
+from .thread import appeal_ask_user, appeal_staff_message, appeal_user_reply, case_resolve
 
 __all__ = [
     "STUCK_AFTER",
@@ -57,4 +59,11 @@ __all__ = [
     "appeals_escalate_overdue",
     "appeals_remind_silent",
     "appeals_triage_pending",
+    "case_resolve",
+    "eligibility_from",
+    "remedies_review_if_done",
+    "remedies_review_open",
+    "support_open",
+    "support_open_conversation",
+    "takeover_report",
 ]
