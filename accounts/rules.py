@@ -90,9 +90,9 @@ _FACT_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
 # Labels for the keys platforms usually send; other keys are shown as they are.
 FACT_LABELS = {
+    "time": _("Time"),
     "region": _("Region"),
     "city": _("City"),
-    "time": _("Time"),
     "device": _("Device"),
     "ip": _("Network address"),
     "network": _("Network"),

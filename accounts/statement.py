@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Hold
 from .reasons import Remedy
-from .rules import DecisionMode, fact_label
+from .rules import FACT_LABELS, DecisionMode, fact_label
 
 
 @dataclass(frozen=True)
@@ -52,5 +52,8 @@ def decided_by_label(hold: Hold) -> str:
 
 
 def facts_for_display(hold: Hold) -> list[tuple[str, str]]:
-    """The facts as (label, value) pairs, in the order the platform sent them."""
-    return [(fact_label(key), value) for key, value in (hold.facts or {}).items()]
+    """The facts as (label, value) pairs: the usual ones (time, region, …) first in a
+    fixed order, then the others by name (the database keeps no order of its own)."""
+    order = {key: n for n, key in enumerate(FACT_LABELS)}
+    keys = sorted(hold.facts or {}, key=lambda key: (order.get(key, len(order)), key))
+    return [(fact_label(key), hold.facts[key]) for key in keys]
