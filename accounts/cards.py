@@ -23,7 +23,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from .models import Hold
-from .presentation import _remedy_url
+from .presentation import remedy_url
 from .reasons import LEVEL_RANK, Remedy
 from .remedies import Step, needs_several, remedy_steps
 from .selectors import StatusPage
@@ -300,7 +300,7 @@ def _step_label(remedy: str) -> str:
 def _step_url(remedy: str, hold: Hold) -> str:
     if remedy == Remedy.SECURE:
         return reverse("accounts:secure", args=[hold.pk])
-    return _remedy_url(remedy, hold) or reverse("accounts:help")
+    return remedy_url(remedy, hold) or reverse("accounts:help")
 
 
 # ---------------------------------------------------------------------------

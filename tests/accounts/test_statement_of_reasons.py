@@ -1,5 +1,6 @@
 """The statement of reasons on every hold: the rule, the facts, who decided, every way to
-contest it — in the service, on the card, in the API and in the admin form."""
+contest it — in the service, on the card and in the admin form (the API: tests/api/
+test_hold_statement.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from django.urls import reverse
 
 from accounts import services
 from accounts.models import Hold, StatusEvent
-from tests.api.conftest import READ, WRITE, make_client  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -74,44 +74,6 @@ def test_the_card_states_rule_facts_decider_and_every_way_to_contest(client, act
     assert reverse("verification:start") in contest
     assert reverse("appeals:support_new", args=[hold.pk]) in contest
     assert "out-of-court dispute settlement" in contest
-
-
-def test_the_api_places_a_hold_with_its_statement_and_returns_it(make_client, active_user):
-    api = make_client(READ, WRITE).http
-    response = api.post(f"/api/v1/accounts/{active_user.platform_account_id}/holds", {
-        "reason": "suspicious_signin", "rule": "SEC-3", "decision_mode": "human",
-        "facts": {"region": "Guangdong", "time": "2026-03-01T02:14+08:00"},
-    }, format="json", HTTP_ACCEPT_LANGUAGE="en")
-    assert response.status_code == 201, response.json()
-    body = response.json()
-    assert body["rule"] == "SEC-3" and body["decision_mode"] == "human"
-    assert body["rule_title"] == "Protection of accounts at risk of takeover"
-    assert body["facts"] == {"region": "Guangdong", "time": "2026-03-01T02:14+08:00"}
-    assert [way["code"] for way in body["ways_to_contest"]] == [
-        "appeal", "verify", "support", "redress"]
-    assert body["ways_to_contest"][0]["url"].endswith(
-        reverse("appeals:file", args=[body["id"]]))
-    status = api.get(f"/api/v1/accounts/{active_user.platform_account_id}/status").json()
-    assert status["holds"][0]["facts"]["region"] == "Guangdong"
-
-
-@pytest.mark.parametrize("facts,code", [
-    ("region=Guangdong", "facts_not_object"),
-    ({"region": {"nested": "no"}}, "facts_value_not_text"),
-    ({"detail": "x" * 5000}, "facts_value_too_long"),
-])
-def test_bad_facts_through_the_api_are_a_clear_400_and_nothing_is_written(make_client,
-                                                                          active_user, facts,
-                                                                          code):
-    api = make_client(READ, WRITE).http
-    before = counts()
-    response = api.post(f"/api/v1/accounts/{active_user.platform_account_id}/holds",
-                        {"reason": "suspicious_signin", "facts": facts}, format="json",
-                        HTTP_ACCEPT_LANGUAGE="en")
-    assert response.status_code == 400
-    error = response.json()["error"]
-    assert error["code"] == code and error["message"]
-    assert counts() == before
 
 
 def test_the_admin_form_takes_rule_facts_and_decider(client, supervisor, active_user):

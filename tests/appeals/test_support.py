@@ -22,7 +22,7 @@ def counts():
 
 @pytest.fixture
 def legal_owner(make_account, place_hold):
-    account = make_account("lena")
+    account = make_account("lena", language="en")
     place_hold(account, "legal", facts={"authority": "City court", "reference": "2026-17"})
     return account
 
@@ -50,8 +50,8 @@ def test_the_legal_card_says_what_is_known_and_that_self_service_does_not_apply(
     assert "Authority: City court" in html
     assert "to protect it" not in html and "temporary" not in html  # not a protective freeze
     card = html.split('data-testid="hold-card"')[1]
-    assert 'class="btn btn-primary" href="%s"' % reverse(
-        "appeals:support_new", args=[legal_owner.holds.get().pk]) in card
+    support = reverse("appeals:support_new", args=[legal_owner.holds.get().pk])
+    assert f'class="btn btn-primary" href="{support}"' in card
 
 
 def test_a_conversation_from_a_card_joins_the_queue(client, legal_owner, officer):
