@@ -54,7 +54,10 @@ class AccountLanguageMiddleware:
         if not hasattr(request, "session") or request.session.session_key is None:
             return None
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated or user.language_chosen_at is None:
+        # An API request's user is its service client (no account, no language).
+        if user is None or not user.is_authenticated:
+            return None
+        if getattr(user, "language_chosen_at", None) is None:
             return None
         language = getattr(user, "language", None)
         return language if language in dict(settings.LANGUAGES) else None

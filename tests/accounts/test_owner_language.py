@@ -82,3 +82,17 @@ def test_a_staff_message_is_shown_as_written(client, active_user):
     client.force_login(active_user)
     client.post(reverse("accounts:switch_language"), {"language": "en", "next": "/"})
     assert "工作人员写的话" in notices_page(client)
+
+
+def test_an_api_call_that_carries_a_signed_in_session_is_still_answered(active_user):
+    """The API's user is its service client: the language middleware leaves it alone."""
+    from accounts.api import services as api_services
+
+    _client, key = api_services.service_client_create(name="risk", scopes=["status:read"],
+                                                      acting_user=None)
+    browser = Client()
+    browser.post(reverse("login"), {"username": active_user.username, "password": PASSWORD})
+    browser.post(reverse("accounts:switch_language"), {"language": "en", "next": "/"})
+    response = browser.get(f"/api/v1/accounts/{active_user.platform_account_id}/status",
+                           HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert response.status_code == 200 and response.json()["status"] == "active"
