@@ -92,3 +92,25 @@ def test_this_wasnt_me_is_only_for_sign_in_holds(restricted_user):
                                  keep_session_key=None)
     assert error.value.code == "not_me_not_offered"
     assert not Hold.objects.filter(reason="theft_risk").exists()
+
+
+def test_the_listener_hears_every_remedy_event():
+    from accounts import listeners
+
+    name = "appeals.services.remedies.remedies_review_if_done"
+    for kind in (Kind.VERIFICATION_APPROVED, Kind.ACCOUNT_SECURED, Kind.APPEAL_FILED):
+        assert name in listeners.listeners_for(kind)
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_the_review_opens_through_a_real_worker(celery_worker, make_account, place_hold):
+    from tests.conftest import wait_for
+
+    account = make_account()
+    hold = place_hold(account, "theft_risk")
+    _verified(account)
+    _secured(account, hold)
+    review = wait_for(lambda: Appeal.objects.filter(hold=hold, kind="remedies").first())
+    wait_for(lambda: Appeal.objects.get(pk=review.pk).triaged_at)  # in the queue, triaged
+    assert Appeal.objects.filter(hold=hold).count() == 1
