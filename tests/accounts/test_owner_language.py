@@ -13,6 +13,7 @@ from accounts import services
 from accounts.models import Hold, Notice, StatusEvent
 from accounts.tasks import notify_email_notice, notify_hold_change
 from tests.conftest import PASSWORD
+from tests.verification.conftest import in_review, make_request  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +97,18 @@ def test_an_api_call_that_carries_a_signed_in_session_is_still_answered(active_u
     response = browser.get(f"/api/v1/accounts/{active_user.platform_account_id}/status",
                            HTTP_AUTHORIZATION=f"Bearer {key}")
     assert response.status_code == 200 and response.json()["status"] == "active"
+
+
+def test_a_verification_notice_follows_the_readers_language_too(
+        client, make_account, in_review, reviewer):  # noqa: F811  (a fixture)
+    from verification import services as verification_services
+
+    owner = make_account(language="zh-hans")
+    request = in_review(owner)
+    verification_services.verification_claim(request=request, acting_user=reviewer)
+    verification_services.verification_approve(request=request, acting_user=reviewer)
+    notice = Notice.objects.get(account=owner, url__contains="/verification/")
+    assert notice.title == "你的实名认证已通过"
+    client.force_login(owner)
+    client.post(reverse("accounts:switch_language"), {"language": "en", "next": "/"})
+    assert "Your real-name verification was approved" in notices_page(client)
