@@ -24,6 +24,9 @@ class DemoHold:
     deadline_days: int | None = None
     expiry_hours: int | None = None
     message: str = ""
+    # The statement of reasons: what triggered it, as a platform would send it.
+    facts: tuple[tuple[str, str], ...] = ()
+    decided_by_person: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,9 @@ DEMO_ACCOUNTS = (
     DemoAccount(
         "demo-frozen",
         "frozen for a suspicious sign-in",
-        (DemoHold("suspicious_signin", message="检测到新设备在外省登录。"),),
+        (DemoHold("suspicious_signin", message="检测到新设备在外省登录。",
+                  facts=(("region", "广东省 深圳市"), ("time", "2026-03-01 02:14"),
+                         ("device", "Android · Xiaomi 2211133C"))),),
     ),
     DemoAccount(
         "demo-multi",
@@ -51,13 +56,21 @@ DEMO_ACCOUNTS = (
         (
             DemoHold("realname_missing", deadline_days=3),
             DemoHold(
-                "content_violation", message="你在 11 月 20 日发布的一条视频被判定为误导信息。"
+                "content_violation", message="你在 11 月 20 日发布的一条视频被判定为误导信息。",
+                facts=(("content", "视频《今天的大新闻》"), ("published_at", "2025-11-20 19:03")),
+                decided_by_person=True,
             ),
             DemoHold("password_failures", expiry_hours=12),
         ),
     ),
     DemoAccount("demo-banned", "banned for account trading", (DemoHold("severe_violation"),)),
-    DemoAccount("demo-legal", "legal hold", (DemoHold("legal"),)),
+    DemoAccount("demo-legal", "legal hold", (DemoHold(
+        "legal", message="根据有权机关的要求冻结。",
+        facts=(("authority", "某市公安局"), ("reference", "（2026）某公协字第 0042 号")),
+        decided_by_person=True),)),
+    DemoAccount("demo-theft", "account-theft risk: verify and secure, then staff lift it",
+                (DemoHold("theft_risk", facts=(("region", "境外"), ("time", "2026-03-02 04:40"),
+                                               ("detail", "登录后立即修改了绑定手机"))),)),
 )
 
 DEMO_STAFF = (
@@ -102,6 +115,8 @@ def _demo_account(spec: DemoAccount) -> bool:
             deadline=now + timedelta(days=hold.deadline_days) if hold.deadline_days else None,
             expires_at=now + timedelta(hours=hold.expiry_hours) if hold.expiry_hours else None,
             public_message=hold.message,
+            facts=dict(hold.facts),
+            decision_mode="human" if hold.decided_by_person else None,
         )
     return True
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Hold
 from .reasons import REASON_CHOICES, Feature, Level
+from .rules import RULE_CHOICES, DecisionMode
 
 
 class SignInForm(AuthenticationForm):
@@ -64,6 +65,24 @@ class HoldPlaceForm(forms.Form):
         required=False,
         max_length=4000,
     )
+    # The statement of reasons the owner reads on the hold's card.
+    rule = forms.ChoiceField(
+        label=_("Rule applied"),
+        choices=[("", _("The reason's default rule")), *RULE_CHOICES],
+        required=False,
+    )
+    facts = forms.JSONField(
+        label=_("Facts that triggered it"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_('Shown to the owner as written, e.g. {"region": "Guangdong", '
+                    '"time": "2026-03-01 02:14"}.'),
+    )
+    decision_mode = forms.ChoiceField(
+        label=_("Decided by"),
+        choices=[("", _("Staff holds: a person"))] + list(DecisionMode.choices),
+        required=False,
+    )
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
@@ -75,6 +94,9 @@ class HoldPlaceForm(forms.Form):
             "expires_at": data["expires_at"],
             "public_message": data["public_message"],
             "internal_note": data["internal_note"],
+            "rule": data["rule"] or None,
+            "facts": data["facts"] or None,
+            "decision_mode": data["decision_mode"] or None,
         }
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .reasons import CATALOG, REASON_CHOICES, Feature, Level
+from .rules import RULE_CHOICES, RULES, DecisionMode
 
 
 class Account(AbstractUser):
@@ -59,6 +60,9 @@ class Account(AbstractUser):
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
+    # When the owner chose it with the switcher: from then on it is used on
+    # every device they sign in on (accounts.middleware.AccountLanguageMiddleware).
+    language_chosen_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -125,6 +129,7 @@ class Hold(models.Model):
         PAID = "paid", _("Fees paid")
         STAFF = "staff", _("Lifted by staff")
         EXPIRED = "expired", _("Expired")
+        REMEDIES_COMPLETED = "remedies_completed", _("Every remedy completed; staff confirmed")
 
     # A lift made by hand (admin, API) may only record what a person or the
     # platform did; the other reasons are written by their own flows, so the
@@ -152,6 +157,14 @@ class Hold(models.Model):
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     public_message = models.TextField(_("message to the user"), blank=True, max_length=2000)
     internal_note = models.TextField(_("internal note"), blank=True, max_length=4000)
+    # The statement of reasons (EU DSA Art. 17 shape): the rule applied, the
+    # facts that triggered it as the platform supplied them, and who decided.
+    rule = models.CharField(_("rule"), max_length=16, choices=RULE_CHOICES, blank=True)
+    facts = models.JSONField(_("facts"), default=dict, blank=True)
+    decision_mode = models.CharField(
+        _("decided by"), max_length=16, choices=DecisionMode.choices,
+        default=DecisionMode.AUTOMATED,
+    )
     lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
     lifted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -221,6 +234,16 @@ class Hold(models.Model):
         labels = dict(Feature.choices)
         return [labels[code] for code in self.blocked_features if code in labels]
 
+    @property
+    def rule_title(self) -> str:
+        rule = RULES.get(self.rule)
+        return str(rule.title) if rule else ""
+
+    @property
+    def lifts_by_itself(self) -> bool:
+        """It has an expiry: nothing the owner does is needed."""
+        return self.expires_at is not None
+
 
 class AppendOnlyQuerySet(models.QuerySet):
     """Refuse bulk changes: the event log is append-only."""
@@ -268,6 +291,28 @@ class StatusEvent(models.Model):
         SIGNED_IN_WITH_PLATFORM = "signed_in_with_platform", _("Signed in with the app account")
         ID_IMAGE_OPENED = "id_image_opened", _("Staff opened an identity image")
         EVIDENCE_OPENED = "evidence_opened", _("Staff opened an evidence file")
+        # Support conversations and several-remedy reviews (appeals.Appeal.kind).
+        SUPPORT_OPENED = "support_opened", _("You contacted support")
+        CASE_IN_REVIEW = "case_in_review", _("Staff are looking at it")
+        CASE_AWAITING_USER = "case_awaiting_user", _("Staff asked you for more information")
+        CASE_USER_REPLIED = "case_user_replied", _("You answered")
+        CASE_ESCALATED = "case_escalated", _("Passed to a supervisor")
+        CASE_REMINDED = "case_reminded", _("Reminder sent")
+        CASE_CLOSED = "case_closed", _("Conversation closed")
+        REMEDIES_COMPLETED = "remedies_completed", _("Your steps are done: staff review the limit")
+        REMEDIES_ACCEPTED = "remedies_accepted", _("Staff confirmed your steps")
+        REMEDIES_REJECTED = "remedies_rejected", _("Staff need more before lifting the limit")
+        # Deadlines, security and the owner's own actions.
+        DEADLINE_REMINDED = "deadline_reminded", _("Reminder: the deadline is near")
+        ACCOUNT_SECURED = "account_secured", _("You secured your account")
+        SESSIONS_ENDED = "sessions_ended", _("You signed out on every other device")
+        TWO_STEP_ENABLED = "two_step_enabled", _("Two-step verification turned on")
+        TWO_STEP_DISABLED = "two_step_disabled", _("Two-step verification turned off")
+        RECOVERY_CODES_RENEWED = "recovery_codes_renewed", _("New recovery codes made")
+        TAKEOVER_REPORTED = "takeover_reported", _("You reported a sign-in that was not you")
+        SECURITY_CHECKLIST_DONE = (
+            "security_checklist_done", _("You finished the security checklist"))
+        DATA_EXPORTED = "data_exported", _("You downloaded your data")
 
     # Staff opening an owner's files (docs/staff-file-access.md): every opening
     # is an "opened" event, staff-only; once per staff member, case and review
@@ -331,8 +376,12 @@ class Notice(models.Model):
     account = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices"
     )
+    # The text as written in the owner's language when it was sent (email,
+    # admin); ``texts`` keeps what it was made from so it is shown in the
+    # reader's language (``accounts.notice_texts``).
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
+    texts = models.JSONField(default=dict, blank=True)
     url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -351,6 +400,18 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def display_title(self) -> str:
+        """The title in the active language."""
+        from .notice_texts import render
+
+        return render(self.texts.get("title"), fallback=self.title)
+
+    def display_body(self) -> str:
+        """The body in the active language (a staff message stays as written)."""
+        from .notice_texts import render
+
+        return render(self.texts.get("body"), fallback=self.body)
 
 
 class OutboxMessage(models.Model):
@@ -435,3 +496,5 @@ class SignInLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} @ {self.created_at:%Y-%m-%d %H:%M}"
+# The owner's sign-ins and sessions live in their own module.
+from .security_models import AccountSession, SignInRecord  # noqa: E402,F401

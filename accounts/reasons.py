@@ -86,6 +86,13 @@ class Reason:
     takeover_risk: bool = False
     # Money could be lost while it stands (with withdrawals blocked: most urgent).
     money_at_risk: bool = False
+    # A security hold: once it is lifted the owner is offered the security
+    # checklist (recent sign-ins, sessions, two-step verification).
+    security: bool = False
+    # Placed to protect the owner (a freeze "to keep you safe"); a legal hold is not.
+    protective: bool = True
+    # The reason placed when the owner says "this wasn't me" on this hold.
+    not_me_places: str | None = None
     # Escalation: when the hold's deadline passes it moves to this level and
     # blocks these features too. None means a deadline makes no sense.
     escalates_to: str | None = None
@@ -142,6 +149,8 @@ _CATALOG: tuple[Reason, ...] = (
         handling_time=_("Usually a few minutes after you verify"),
         appealable=True,
         takeover_risk=True,
+        security=True,
+        not_me_places="theft_risk",
         appeal_sla=timedelta(hours=24),
     ),
     Reason(
@@ -155,6 +164,7 @@ _CATALOG: tuple[Reason, ...] = (
         features=("sign_in",),
         remedies=(Remedy.SECURE, Remedy.WAIT),
         handling_time=_("Lifts by itself when the pause ends"),
+        security=True,
         default_expiry=timedelta(hours=24),
     ),
     Reason(
@@ -172,6 +182,7 @@ _CATALOG: tuple[Reason, ...] = (
         appealable=True,
         takeover_risk=True,
         money_at_risk=True,
+        security=True,
         appeal_sla=timedelta(hours=24),
     ),
     Reason(
@@ -268,6 +279,7 @@ _CATALOG: tuple[Reason, ...] = (
         handling_time=_("Depends on the authority involved"),
         self_service=False,
         lift_needs_supervisor=True,
+        protective=False,
     ),
     Reason(
         code="severe_violation",
@@ -284,6 +296,7 @@ _CATALOG: tuple[Reason, ...] = (
         appealable=True,
         appeal_is_final=True,
         lift_needs_supervisor=True,
+        protective=False,
     ),
 )
 
@@ -296,6 +309,9 @@ REASON_CHOICES = [(reason.code, reason.title) for reason in _CATALOG]
 def get_reason(code: str) -> Reason | None:
     """Return the catalog entry for ``code``, or None if there is none."""
     return CATALOG.get(code)
+
+
+SECURITY_REASONS = tuple(reason.code for reason in _CATALOG if reason.security)
 
 
 def reasons_with_remedy(remedy: str) -> list[str]:

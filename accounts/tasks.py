@@ -9,10 +9,12 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from . import listeners, outbox, services
+from . import notice_texts as nt
 from .models import Hold, StatusEvent
+from .notice_texts import Text
 
 logger = logging.getLogger(__name__)
 
@@ -29,29 +31,41 @@ def holds_lift_expired() -> int:
     return services.holds_lift_expired()
 
 
-_HOLD_NOTICE_TITLES = {
-    StatusEvent.Kind.HOLD_PLACED: lambda reason: _("New limit on your account: %(r)s")
-    % {"r": reason},
-    StatusEvent.Kind.HOLD_LIFTED: lambda reason: _("Limit lifted: %(r)s") % {"r": reason},
-    StatusEvent.Kind.HOLD_ESCALATED: lambda reason: _("Deadline passed: %(r)s") % {"r": reason},
-}
+def _hold_notice(kind: str, hold: Hold) -> tuple[Text, Text] | None:
+    """The title and body of the notice about ``kind`` happening to ``hold``.
+
+    The "lifted" notice says what works again, not why the limit was placed.
+    """
+    reason = nt.reason_title(hold.reason)
+    if kind == StatusEvent.Kind.HOLD_PLACED:
+        return (nt.text(gettext_noop("New limit on your account: %(reason)s"), reason=reason),
+                nt.text(gettext_noop("%(explanation)s Blocked: %(features)s."),
+                        explanation=nt.reason_text(hold.reason, "explanation"),
+                        features=nt.features(hold.blocked_features)))
+    if kind == StatusEvent.Kind.HOLD_LIFTED:
+        return (nt.text(gettext_noop("Limit lifted: %(reason)s"), reason=reason),
+                nt.text(gettext_noop("This limit no longer applies: %(features)s work again "
+                                     "unless another limit still blocks them."),
+                        features=nt.features(hold.blocked_features)))
+    if kind == StatusEvent.Kind.HOLD_ESCALATED:
+        return (nt.text(gettext_noop("Deadline passed: %(reason)s"), reason=reason),
+                nt.text(gettext_noop("The limit is now stricter. Blocked: %(features)s."),
+                        features=nt.features(hold.blocked_features)))
+    return None
 
 
 @shared_task(acks_late=True)
 def notify_hold_change(account_id: int, kind: str, hold_id: int) -> None:
     """Tell the owner, in the portal and by email, that a hold changed."""
     hold = Hold.objects.select_related("account").filter(pk=hold_id, account_id=account_id).first()
-    if hold is None or kind not in _HOLD_NOTICE_TITLES:
+    notice = _hold_notice(kind, hold) if hold is not None else None
+    if hold is None or notice is None:
         return
-    account = hold.account
-    with translation.override(account.language):
-        services.notice_send(
-            account=account,
-            title=_HOLD_NOTICE_TITLES[kind](str(hold.catalog.title)),
-            body=str(hold.catalog.explanation),
-            url=reverse("accounts:status"),
-            dedupe_key=f"hold:{hold.pk}:{kind}",
-        )
+    title, body = notice
+    services.notice_send(
+        account=hold.account, title=title, body=body, url=reverse("accounts:status"),
+        dedupe_key=f"hold:{hold.pk}:{kind}",
+    )
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), max_retries=5, retry_backoff=True)
@@ -61,10 +75,12 @@ def notify_email_notice(notice_id: int) -> None:
     if notice is None or not notice.account.email:
         return
     link = f"{settings.SITE_URL}{notice.url}" if notice.url else settings.SITE_URL
+    with translation.override(notice.account.language):  # the owner's language now
+        subject, body = notice.display_title(), notice.display_body()
     try:
         send_mail(
-            subject=notice.title,
-            message=f"{notice.body}\n\n{link}",
+            subject=subject,
+            message=f"{body}\n\n{link}",
             from_email=None,
             recipient_list=[notice.account.email],
         )
@@ -91,3 +107,9 @@ def outbox_relay() -> int:
 def outbox_prune() -> int:
     """Beat: delete outbox messages published long ago."""
     return outbox.prune_published(older_than=settings.PORTAL_OUTBOX_KEEP_PUBLISHED)
+
+
+@shared_task(acks_late=True)
+def holds_remind_deadlines() -> int:
+    """Beat: remind owners before a deadline escalates their hold (once per reminder)."""
+    return services.holds_remind_deadlines()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_platform
+from . import views, views_data, views_platform, views_security
 
 app_name = "accounts"
 
@@ -15,4 +15,16 @@ urlpatterns = [
     path("sign-in/platform/", views_platform.OIDCStartView.as_view(), name="oidc_start"),
     path("sign-in/platform/callback/", views_platform.OIDCCallbackView.as_view(),
          name="oidc_callback"),
+    # Security after a freeze: sign-ins, sessions, securing, two-step verification.
+    path("security/", views_security.security, name="security"),
+    path("security/sign-out-others/", views_security.sessions_end, name="sessions_end"),
+    path("security/secure/<int:hold_pk>/", views_security.secure, name="secure"),
+    path("security/checklist-done/", views_security.checklist_done, name="checklist_done"),
+    path("security/two-step/", views_security.two_step_setup, name="two_step_setup"),
+    path("security/two-step/verify/", views_security.two_step_verify, name="two_step_verify"),
+    path("security/two-step/off/", views_security.two_step_disable, name="two_step_disable"),
+    path("security/recovery-codes/", views_security.recovery_codes, name="recovery_codes"),
+    # Download my data.
+    path("data/", views_data.data_page, name="data"),
+    path("data/download.<str:fmt>", views_data.data_download, name="data_download"),
 ]

@@ -17,36 +17,40 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
-from . import selectors, services, signin
+from . import cards, selectors, services, signin
 from .forms import SignInForm
-from .presentation import STATUS_SUMMARIES, remedy_actions
 
 
 @login_required
 def status(request: HttpRequest) -> HttpResponse:
-    """The home page: overall status, one card per active hold, the timeline."""
+    """The home page: overall status, one card per active hold (the most urgent first,
+    each following its case), the security checklist after a security hold, the timeline."""
     page = selectors.status_page(request.user)
-    cards = [{"hold": hold, "actions": remedy_actions(hold)} for hold in page.holds]
+    hold_cards = cards.status_cards(page)
     return render(
         request,
         "accounts/status.html",
         {
             "account": page.account,
-            "summary": STATUS_SUMMARIES[page.account.status],
-            "cards": cards,
+            "summary": cards.status_summary(page),
+            "cards": hold_cards,
+            "all_protective": all(card.reason.protective for card in hold_cards),
+            "checklist": cards.security_checklist(page),
+            "general_support": cards.general_support_line(page),
             "events": page.events,
         },
     )
 
 
 def help_page(request: HttpRequest) -> HttpResponse:
-    """Self-check table and FAQ; readable without signing in."""
+    """Self-check table and FAQ; readable without signing in, with a way to support."""
     return render(request, "accounts/help.html")
 
 
 @login_required
 def notices(request: HttpRequest) -> HttpResponse:
-    """The bell's page: every notice, newest first; opening it marks them read."""
+    """The bell's page: every notice, newest first, in the reader's language; opening it
+    marks them read."""
     items = list(selectors.account_notices(request.user)[:100])
     services.notices_mark_read(account=request.user)
     return render(request, "accounts/notices.html", {"notices": items})

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Account, StatusEvent
+from accounts.remedies import latest_remedy_events, needs_several, remedy_steps
 from accounts.staff_views import file_unavailable
 
 from . import selectors, services
@@ -29,6 +30,15 @@ from .models import Appeal, Attachment
 from .views import evidence_response
 
 logger = logging.getLogger(__name__)
+
+
+def _remedy_steps(appeal: Appeal) -> list:
+    """The owner's several-remedy checklist for the hold the case decides (or none)."""
+    if appeal.hold is None or not needs_several(appeal.hold):
+        return []
+    appealed = appeal.created_at if appeal.kind == Appeal.Kind.APPEAL else None
+    return remedy_steps(appeal.hold, latest=latest_remedy_events(appeal.account_id),
+                        appealed_at=appealed)
 
 
 class SLABreachedFilter(admin.SimpleListFilter):
@@ -88,14 +98,16 @@ _ACTION_DONE = {
     "reject": _("Appeal rejected; the hold stays."),
     "escalate": _("Appeal escalated to the supervisors."),
     "assign": _("Appeal reassigned."),
+    "resolve": _("Conversation closed; the user was told."),
 }
 
 
 @admin.register(Appeal)
 class AppealAdmin(admin.ModelAdmin):
-    list_display = ["id", "account", "reason", "state", "priority", "sla_due_at", "sla_flag",
-                    "assignee", "claimed_by", "escalated_at"]
-    list_filter = [OpenFilter, "state", "reason", SLABreachedFilter, AssignmentFilter, "priority"]
+    list_display = ["id", "kind", "account", "reason", "state", "priority", "sla_due_at",
+                    "sla_flag", "assignee", "claimed_by", "escalated_at"]
+    list_filter = [OpenFilter, "kind", "state", "reason", SLABreachedFilter, AssignmentFilter,
+                   "priority"]
     list_select_related = ["account", "assignee", "claimed_by"]
     search_fields = ["account__username", "account__platform_account_id"]
     ordering = ["sla_due_at", "-priority", "pk"]
@@ -138,7 +150,8 @@ class AppealAdmin(admin.ModelAdmin):
             "claim_live": services.appeal_claim_live(appeal, now),
             "claimed_by_me": appeal.claimed_by_id == request.user.pk,
             "can_act": request.user.has_perm("appeals.change_appeal"),
-            "needs_supervisor": appeal.hold.lift_needs_supervisor,
+            "needs_supervisor": bool(appeal.hold and appeal.hold.lift_needs_supervisor),
+            "remedy_steps": _remedy_steps(appeal),
             "can_reassign": request.user.has_perm("appeals.supervise_appeal"),
             "staff_choices": Account.objects.filter(
                 is_staff=True, is_active=True,
@@ -190,6 +203,8 @@ class AppealAdmin(admin.ModelAdmin):
                                    decision=Appeal.Decision(action + "ed"))
         elif action == "escalate":
             services.appeal_escalate(appeal=appeal, acting_user=user, note=body)
+        elif action == "resolve":
+            services.case_resolve(appeal=appeal, acting_user=user, body=body)
         elif action == "assign":
             assignee = Account.objects.filter(pk=assignee_id).first()
             if assignee is None:

@@ -91,11 +91,45 @@ class ReplyForm(forms.Form):
         return _check_length(self.cleaned_data["body"], MESSAGE_MAX_LENGTH)
 
 
+class SupportForm(forms.Form):
+    """The first message of a conversation with support."""
+
+    body = forms.CharField(
+        label=_("Your message to support"), widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Say what you need. A person answers here; you will get a notice."),
+        error_messages={"required": _("Write your message: it cannot be empty.")})
+    evidence = EvidenceField(
+        label=_("Attach files (optional)"),
+        help_text=_("Photos (JPEG, PNG, WebP) or PDF, up to %(n)d files.")
+        % {"n": settings.PORTAL_APPEAL_EVIDENCE_MAX_FILES})
+
+    def clean_body(self) -> str:
+        return _check_length(self.cleaned_data["body"], settings.PORTAL_APPEAL_STATEMENT_MAX)
+
+
+class NotMeForm(forms.Form):
+    """"This wasn't me": an optional word for the appeal that it opens."""
+
+    statement = forms.CharField(
+        label=_("Anything to add? (optional)"), required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example: where you were at that time, or that you lost your phone."))
+
+    def clean_statement(self) -> str:
+        text = self.cleaned_data["statement"].strip()
+        if len(text) > settings.PORTAL_APPEAL_STATEMENT_MAX:
+            raise ValidationError(
+                _("Your text is %(n)d characters long; the limit is %(limit)d. Shorten it.")
+                % {"n": len(text), "limit": settings.PORTAL_APPEAL_STATEMENT_MAX},
+                code="too_long")
+        return text
+
+
 class StaffActionForm(forms.Form):
     """The admin page's one form: a text, optional files, and which button was pressed."""
 
     ACTIONS = ("claim", "release", "reply", "note", "ask", "accept", "reject", "escalate",
-               "assign")
+               "assign", "resolve")
 
     action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS])
     body = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4, "cols": 80}))

@@ -32,7 +32,18 @@ def evidence_path(instance: Attachment, filename: str) -> str:
 
 
 class Appeal(models.Model):
-    """One user's contest of one hold."""
+    """One case in the staff queue: an appeal against a hold, a conversation
+    with support, or a review of a hold whose remedies the owner completed.
+
+    All three share the thread, the queue, claims, the SLA, escalation and the
+    state table; a support conversation contests nothing, so it is never
+    accepted or rejected (``decides``) and may be about no hold at all.
+    """
+
+    class Kind(models.TextChoices):
+        APPEAL = "appeal", _("Appeal")
+        SUPPORT = "support", _("Support conversation")
+        REMEDIES = "remedies", _("Remedies completed: lift?")
 
     class State(models.TextChoices):
         SUBMITTED = "submitted", _("Submitted")
@@ -65,12 +76,15 @@ class Appeal(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appeals",
         verbose_name=_("account"),
     )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.APPEAL)
     hold = models.ForeignKey(
-        Hold, on_delete=models.PROTECT, related_name="appeals", verbose_name=_("contested hold")
+        Hold, on_delete=models.PROTECT, related_name="appeals", verbose_name=_("hold"),
+        null=True, blank=True,
     )
     # Copied from the hold so queue filters and the expected-wait median are one index.
-    reason = models.CharField(_("reason"), max_length=32, choices=REASON_CHOICES)
-    category = models.CharField(_("category"), max_length=32, choices=Category.choices)
+    reason = models.CharField(_("reason"), max_length=32, choices=REASON_CHOICES, blank=True)
+    category = models.CharField(_("category"), max_length=32, choices=Category.choices,
+                                blank=True)
     statement = models.TextField(_("statement"), max_length=STATEMENT_MAX_LENGTH)
     state = models.CharField(
         _("state"), max_length=16, choices=State.choices, default=State.SUBMITTED
@@ -113,10 +127,24 @@ class Appeal(models.Model):
             ("supervise_appeal", "Can take escalated appeals and reassign (supervisor)"),
         ]
         constraints = [
+            # One open case deciding a hold (an appeal, or a remedies review).
             models.UniqueConstraint(
                 fields=["hold"],
-                condition=models.Q(state__in=["submitted", "in_review", "awaiting_user"]),
+                condition=models.Q(state__in=["submitted", "in_review", "awaiting_user"])
+                & ~models.Q(kind="support"),
                 name="appeal_one_open_per_hold",
+            ),
+            # One open conversation per topic: a hold, or none (the help page).
+            models.UniqueConstraint(
+                fields=["account", "hold"],
+                condition=models.Q(state__in=["submitted", "in_review", "awaiting_user"],
+                                   kind="support"),
+                nulls_distinct=False,
+                name="support_one_open_per_topic",
+            ),
+            models.CheckConstraint(
+                name="appeal_kind_has_hold",
+                condition=models.Q(kind="support") | models.Q(hold__isnull=False),
             ),
         ]
         indexes = [
@@ -126,11 +154,27 @@ class Appeal(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.kind == self.Kind.SUPPORT:
+            return _("Support conversation #%(pk)s") % {"pk": self.pk}
+        if self.kind == self.Kind.REMEDIES:
+            return _("Remedies review #%(pk)s") % {"pk": self.pk}
         return _("Appeal #%(pk)s") % {"pk": self.pk}
 
     @property
     def is_open(self) -> bool:
         return self.state in self.OPEN_STATES
+
+    @property
+    def decides(self) -> bool:
+        """Whether the case ends in a decision on its hold (a conversation does not)."""
+        return self.kind != self.Kind.SUPPORT
+
+    @property
+    def answer_by(self):
+        """When the owner must answer a question, or the case closes (None unless asked)."""
+        if self.state != self.State.AWAITING_USER or self.awaiting_since is None:
+            return None
+        return self.awaiting_since + settings.PORTAL_APPEAL_CLOSE_AFTER
 
     def sla_breached(self, now=None) -> bool:
         return self.is_open and self.sla_due_at <= (now or timezone.now())

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -64,11 +64,55 @@ class Step:
 
 
 def appeal_steps(appeal: Appeal) -> list[Step]:
-    """The appeal's events (filed, in review, asked, replied, decided, …), oldest first."""
+    """The case's events (filed, in review, asked, replied, decided, …), oldest first."""
+    from .services.common import CASE_EVENT_KINDS
+
     events = (StatusEvent.objects.filter(account_id=appeal.account_id, data__appeal=appeal.pk,
-                                         kind__startswith="appeal_")
+                                         kind__in=CASE_EVENT_KINDS)
               .exclude(kind__in=StatusEvent.STAFF_ONLY_KINDS).order_by("at", "pk"))
     return [Step(label=e.get_kind_display(), at=e.at, kind=e.kind) for e in events]
+
+
+def owner_thread_version(appeal: Appeal) -> str:
+    """What changes when the owner's page should: the state and the newest visible message."""
+    newest = (appeal.messages.filter(internal=False).order_by("-pk")
+              .values_list("pk", flat=True).first())
+    return f"{appeal.state}:{newest or 0}"
+
+
+def status_cases(account: Account, hold_ids: list[int]) -> list[Appeal]:
+    """The cases the status page shows, in one query: every case on the given holds,
+    and the owner's open support conversations about no hold; oldest first."""
+    general = Q(hold__isnull=True, state__in=Appeal.OPEN_STATES)
+    return list(Appeal.objects.filter(account=account).filter(Q(hold_id__in=hold_ids) | general)
+                .order_by("created_at", "pk"))
+
+
+def expected_waits(reasons: list[str], *, now: datetime | None = None) -> dict[str, timedelta]:
+    """The median time to a decision of each reason's appeals (last 7 days), one query."""
+    reasons = sorted(set(reasons))
+    if not reasons:
+        return {}
+    now = now or timezone.now()
+    decided = Appeal.objects.filter(reason__in=reasons, decided_at__gte=now - EXPECTED_WAIT_WINDOW,
+                                    decided_at__lte=now, kind=Appeal.Kind.APPEAL)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reason, percentile_cont(0.5) WITHIN GROUP "
+                "(ORDER BY EXTRACT(EPOCH FROM decided_at - created_at)) "
+                f"FROM {Appeal._meta.db_table} WHERE reason = ANY(%s) AND kind = %s "
+                "AND decided_at IS NOT NULL AND decided_at >= %s AND decided_at <= %s "
+                "GROUP BY reason",
+                [reasons, Appeal.Kind.APPEAL, now - EXPECTED_WAIT_WINDOW, now])
+            return {reason: timedelta(seconds=float(seconds))
+                    for reason, seconds in cursor.fetchall()}
+    durations: dict[str, list[float]] = {}
+    for reason, created, done in decided.values_list("reason", "created_at", "decided_at")[
+            :EXPECTED_WAIT_SAMPLE]:
+        durations.setdefault(reason, []).append((done - created).total_seconds())
+    return {reason: timedelta(seconds=statistics.median(values))
+            for reason, values in durations.items()}
 
 
 def expected_wait(reason: str, *, now: datetime | None = None) -> timedelta | None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Account, Hold, StatusEvent
 from accounts.reasons import REASON_CHOICES, Feature, Level
+from accounts.rules import RULE_CHOICES, DecisionMode
+from accounts.statement import ways_to_contest
 
 _HOLD_URLS: dict[str, str] = {}  # SITE_URL → "https://…/holds/{}/"
 
@@ -44,6 +47,35 @@ class HoldPlaceSerializer(serializers.Serializer):
     internal_note = serializers.CharField(
         required=False, allow_blank=True, max_length=4000, default=""
     )
+    # The statement of reasons (optional): checked by the service, whose
+    # refusal is a 400 with a specific code (facts_not_object, facts_too_large, …).
+    rule = serializers.ChoiceField(
+        choices=RULE_CHOICES, required=False, allow_blank=True,
+        help_text=_("The rule applied; defaults to the reason's rule."),
+    )
+    facts = serializers.JSONField(
+        required=False, allow_null=True,
+        help_text=_("What triggered the hold, shown to the owner as given: an object of up to "
+                    "12 short texts, e.g. {\"region\": \"Guangdong\", \"time\": "
+                    "\"2026-03-01T02:14+08:00\"}."),
+    )
+    decision_mode = serializers.ChoiceField(
+        choices=DecisionMode.choices, required=False,
+        help_text=_("Whether a person or an automated system decided; defaults to automated."),
+    )
+
+
+# The fields of HoldPlaceSerializer that hold_place takes as they are.
+HOLD_PLACE_FIELDS = frozenset({
+    "reason", "features", "level", "deadline", "expires_at", "public_message", "internal_note",
+    "rule", "facts", "decision_mode",
+})
+
+
+class WaySerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=["appeal", "verify", "support", "redress"])
+    label = serializers.CharField()
+    url = serializers.CharField(allow_null=True)
 
 
 class HoldLiftSerializer(serializers.Serializer):
@@ -62,18 +94,28 @@ class HoldSerializer(serializers.ModelSerializer):
         choices=Hold.LiftReason.choices, allow_blank=True, help_text=_("Empty while active.")
     )
     features = serializers.ListField(source="blocked_features", child=serializers.CharField())
+    rule_title = serializers.CharField(help_text=_("The rule's title, in the request's language."))
+    facts = serializers.DictField(child=serializers.CharField())
+    ways_to_contest = serializers.SerializerMethodField()
 
     class Meta:
         model = Hold
         fields = [
             "id", "reason", "level", "features", "source", "placed_at", "deadline",
             "expires_at", "escalated_at", "public_message", "active", "lifted_at",
-            "lift_reason", "portal_url",
+            "lift_reason", "portal_url", "rule", "rule_title", "facts", "decision_mode",
+            "ways_to_contest",
         ]
         read_only_fields = fields
 
     def get_portal_url(self, hold: Hold) -> str:
         return hold_portal_url(hold.pk)
+
+    @extend_schema_field(WaySerializer(many=True))
+    def get_ways_to_contest(self, hold: Hold) -> list[dict]:
+        return [{"code": way.code, "label": way.label,
+                 "url": f"{settings.SITE_URL}{way.url}" if way.url else None}
+                for way in ways_to_contest(hold)]
 
 
 class AccountStatusSerializer(serializers.Serializer):

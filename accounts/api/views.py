@@ -385,8 +385,7 @@ class AccountHoldsView(ApiView):
             acting_client_id=request.auth.pk,
             request_key=f"{request.auth.pk}:{key}" if key else None,
             now=now,
-            **{k: data[k] for k in data if k in {"reason", "features", "level", "deadline",
-                                                 "expires_at", "public_message", "internal_note"}},
+            **{k: data[k] for k in data if k in s.HOLD_PLACE_FIELDS},
         )
         replayed = hold.placed_at != now
         response = Response(

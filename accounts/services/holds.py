@@ -17,6 +17,7 @@ from .. import outbox
 from ..models import Account, Hold, StatusEvent
 from ..permissions import ScopedClient, may_lift
 from ..reasons import CATALOG, LEVEL_RANK, Feature, Reason, reasons_with_remedy
+from ..rules import DecisionMode, facts_or_error, rule_for
 from .events import event_record
 from .status import _lock_account, account_recompute_status
 
@@ -60,6 +61,17 @@ def _level_or_error(level: str | None, reason: Reason) -> str:
             code="level_not_allowed",
         )
     return level
+
+
+def _decision_mode_or_error(mode: str | None, source: str) -> str:
+    """Who decided: as given, else a person for staff holds and a system for the rest."""
+    if not mode:
+        return DecisionMode.HUMAN if source == Hold.Source.STAFF else DecisionMode.AUTOMATED
+    if mode not in DecisionMode.values:
+        raise ValidationError(
+            _("Say whether a person or an automated system decided (“human” or “automated”)."),
+            code="unknown_decision_mode")
+    return mode
 
 
 def _future_or_error(value: datetime | None, *, now: datetime, field: str) -> datetime | None:
@@ -120,10 +132,18 @@ def hold_place(
     expires_at: datetime | None = None,
     public_message: str = "",
     internal_note: str = "",
+    rule: str | None = None,
+    facts: dict[str, str] | None = None,
+    decision_mode: str | None = None,
     request_key: str | None = None,
     now: datetime | None = None,
 ) -> Hold:
     """Place a hold on ``account`` and recompute its status.
+
+    ``rule``, ``facts`` and ``decision_mode`` make its statement of reasons:
+    the rule applied (the reason's default when omitted), what triggered it
+    as the platform supplied it (a small object of texts), and whether a
+    person or an automated system decided (from ``source`` when omitted).
 
     With ``request_key`` the call is idempotent: a second call with the same
     key returns the hold the first one placed.
@@ -134,6 +154,9 @@ def hold_place(
     level = _level_or_error(level, catalog)
     if source not in Hold.Source.values:
         raise ValidationError(_("Unknown source “%(s)s”.") % {"s": source}, code="unknown_source")
+    rule = rule_for(reason, rule)
+    facts = facts_or_error(facts)
+    decision_mode = _decision_mode_or_error(decision_mode, source)
     deadline = _future_or_error(deadline, now=now, field="deadline")
     expires_at = _future_or_error(expires_at, now=now, field="expiry")
     if deadline is not None and catalog.escalates_to is None:
@@ -148,7 +171,7 @@ def hold_place(
         fingerprint = _request_fingerprint(
             account=account, reason=reason, level=level, features=features, source=source,
             deadline=deadline, expires_at=expires_at, public_message=public_message,
-            internal_note=internal_note,
+            internal_note=internal_note, rule=rule, facts=facts, decision_mode=decision_mode,
         )
         # Checked under the account lock: a concurrent retry with the same key
         # for this account waits here and then finds the first hold.
@@ -160,7 +183,8 @@ def hold_place(
         "account": account, "reason": reason, "level": level, "blocked_features": features,
         "source": source, "placed_at": now, "placed_by": acting_user, "deadline": deadline,
         "expires_at": expires_at, "public_message": public_message,
-        "internal_note": internal_note, "request_key": request_key or None,
+        "internal_note": internal_note, "rule": rule, "facts": facts,
+        "decision_mode": decision_mode, "request_key": request_key or None,
         "request_fingerprint": fingerprint,
     }
     try:
@@ -180,7 +204,8 @@ def hold_place(
         kind=Kind.HOLD_PLACED,
         acting_user=acting_user,
         hold=hold,
-        data={"reason": reason, "level": level, "features": features, "source": source},
+        data={"reason": reason, "level": level, "features": features, "source": source,
+              "rule": rule, "decision_mode": decision_mode},
     )
     account_recompute_status(account=account, acting_user=acting_user, locked=True)
     _notify_owner(hold, Kind.HOLD_PLACED)

@@ -5,23 +5,29 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .. import outbox
 from ..models import Account, Notice
+from ..notice_texts import Text, stored
 
 
 @transaction.atomic
 def notice_send(
     *,
     account: Account,
-    title: str,
-    body: str = "",
+    title: Text | str,
+    body: Text | str = "",
     url: str = "",
     email: bool = True,
     dedupe_key: str | None = None,
 ) -> Notice:
     """Create an in-portal notice and record its email in the outbox (same transaction).
+
+    A ``Text`` title or body is kept as its message id and parameters, so
+    the notice is shown in whatever language its reader uses; its words in
+    the owner's language are stored too (email, admin). A plain ``str`` is
+    kept as written (a staff member's message).
 
     With ``dedupe_key`` a second call about the same thing (a task run twice,
     or at once) returns the first notice; its email is recorded once (the
@@ -29,11 +35,15 @@ def notice_send(
     """
     notice = dedupe_key and Notice.objects.filter(dedupe_key=dedupe_key).first()
     if not notice:
+        with translation.override(account.language):
+            title_words, title_text = stored(title)
+            body_words, body_text = stored(body)
+        texts = {k: v for k, v in (("title", title_text), ("body", body_text)) if v}
         try:
             with transaction.atomic():  # a savepoint: a concurrent twin may win the key
                 notice = Notice.objects.create(
-                    account=account, title=title, body=body, url=url,
-                    dedupe_key=dedupe_key or None,
+                    account=account, title=title_words[:200], body=body_words, texts=texts,
+                    url=url, dedupe_key=dedupe_key or None,
                 )
         except IntegrityError:
             if not dedupe_key:

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Account, Hold, StatusEvent
@@ -205,6 +206,8 @@ def _create(platform_account_id: str, profile: dict[str, str]) -> Account:
         platform_account_id=platform_account_id,
         **profile,
     )
+    if "language" in profile:  # the app's language is the owner's choice, on every device
+        account.language_chosen_at = timezone.now()
     account.set_unusable_password()  # owners arrive by hand-off or OIDC only
     account.save()
     return account
@@ -220,7 +223,11 @@ def _profile_update(account: Account, profile: dict[str, str], *, acting_client_
         return
     for name, (_old, new) in changes.items():
         setattr(account, name, new)
-    account.save(update_fields=list(changes))
+    fields = list(changes)
+    if "language" in changes:  # the app's language is the owner's choice, on every device
+        account.language_chosen_at = timezone.now()
+        fields.append("language_chosen_at")
+    account.save(update_fields=fields)
     event_record(
         account=account, kind=Kind.PROFILE_UPDATED, acting_user=None,
         data={"client": acting_client_id, "changes": changes},

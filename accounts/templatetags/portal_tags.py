@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account, StatusEvent
 from accounts.reasons import CATALOG
+from accounts.rules import fact_label as _fact_label
 
 register = template.Library()
 _STATUS_LABELS = dict(Account.Status.choices)
@@ -32,3 +33,9 @@ def event_text(event: StatusEvent) -> str:
     if reason is None:
         return label
     return _("%(what)s: %(reason)s") % {"what": label, "reason": reason.title}
+
+
+@register.filter
+def fact_label(key: str) -> str:
+    """The words for a fact's key ("region" → "Region"); unknown keys as they are."""
+    return _fact_label(key)

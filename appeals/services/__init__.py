@@ -8,8 +8,10 @@ Staff who act on an appeal must hold its claim: the lock is checked under
 the row lock, so two staff can never both decide one case.
 
 The package follows the case's life: ``eligibility``, ``filing`` (and
-triage), ``claims``, ``thread``, ``evidence`` (staff opening files),
-``decisions`` and the beat ``sweeps``; callers import from the package.
+triage, and support conversations), ``claims``, ``thread``, ``evidence``
+(staff opening files), ``decisions``, the beat ``sweeps`` and ``remedies``
+(several-remedy holds reaching staff, "this wasn't me"); callers import from
+the package.
 """
 
 from .claims import appeal_assign, appeal_claim, appeal_claim_live, appeal_release
@@ -20,9 +22,10 @@ from .decisions import (
     appeal_escalate,
     appeal_remind,
 )
-from .eligibility import Eligibility, appeal_eligibility
+from .eligibility import Eligibility, appeal_eligibility, eligibility_from
 from .evidence import appeal_evidence_viewed
-from .filing import appeal_file, appeal_triage
+from .filing import appeal_file, appeal_triage, support_open, support_open_conversation
+from .remedies import remedies_review_if_done, remedies_review_open, takeover_report
 from .sweeps import (
     STUCK_AFTER,
     appeal_close_if_abandoned,
@@ -32,12 +35,12 @@ from .sweeps import (
     appeals_remind_silent,
     appeals_triage_pending,
 )
-from .thread import appeal_ask_user, appeal_staff_message, appeal_user_reply
+from .thread import appeal_ask_user, appeal_staff_message, appeal_user_reply, case_resolve
 
 __all__ = [
+    "Eligibility",
     "STUCK_AFTER",
     "TRANSITIONS",
-    "Eligibility",
     "appeal_ask_user",
     "appeal_assign",
     "appeal_claim",
@@ -46,8 +49,8 @@ __all__ = [
     "appeal_close_if_abandoned",
     "appeal_decide",
     "appeal_eligibility",
-    "appeal_evidence_viewed",
     "appeal_escalate",
+    "appeal_evidence_viewed",
     "appeal_file",
     "appeal_release",
     "appeal_remind",
@@ -59,4 +62,11 @@ __all__ = [
     "appeals_escalate_overdue",
     "appeals_remind_silent",
     "appeals_triage_pending",
+    "case_resolve",
+    "eligibility_from",
+    "remedies_review_if_done",
+    "remedies_review_open",
+    "support_open",
+    "support_open_conversation",
+    "takeover_report",
 ]

@@ -13,16 +13,22 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from accounts import notice_texts as nt
 from accounts import services as account_services
 from accounts.models import Account, StatusEvent
+from accounts.notice_texts import Text
 
 from ..models import Appeal, Attachment, Message
 from ..uploads import CleanFile
 
 State = Appeal.State
+CaseKind = Appeal.Kind
+Kind = StatusEvent.Kind
 
 # The one table of allowed moves. Accepted and rejected are decided; closed is final.
+# A support conversation decides nothing: the same moves less the decisions.
 TRANSITIONS: dict[str, frozenset[str]] = {
     # Open appeals also close when their hold is lifted by another route.
     State.SUBMITTED: frozenset({State.IN_REVIEW, State.AWAITING_USER, State.ACCEPTED,
@@ -37,10 +43,20 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+DECISIONS = frozenset({State.ACCEPTED, State.REJECTED})
+
+
+def allowed_moves(appeal: Appeal) -> frozenset[str]:
+    """The states ``appeal`` may move to now (``TRANSITIONS``, less decisions for a
+    case that decides nothing)."""
+    moves = TRANSITIONS[appeal.state]
+    return moves if appeal.decides else moves - DECISIONS
+
+
 def _move(appeal: Appeal, new_state: str) -> None:
-    if new_state not in TRANSITIONS[appeal.state]:
+    if new_state not in allowed_moves(appeal):
         raise ValidationError(
-            _("This appeal is %(state)s and cannot move to “%(new)s”.")
+            _("This case is %(state)s and cannot move to “%(new)s”.")
             % {"state": appeal.get_state_display(), "new": State(new_state).label},
             code="transition_not_allowed")
     appeal.state = new_state
@@ -48,31 +64,146 @@ def _move(appeal: Appeal, new_state: str) -> None:
 
 def _lock(appeal: Appeal | int) -> Appeal:
     pk = appeal.pk if isinstance(appeal, Appeal) else appeal
-    return Appeal.objects.select_for_update().select_related("hold", "account").get(pk=pk)
+    # Only the appeal's row is locked ("self"): the hold is a nullable join.
+    return (Appeal.objects.select_for_update(of=("self",)).select_related("hold", "account")
+            .get(pk=pk))
+
+
+# The owner's timeline speaks of an appeal's steps as an appeal's; the same
+# steps of a conversation or a remedies review have their own words (and no
+# webhook: the platform hears about appeals only).
+_CASE_EVENTS: dict[str, dict[str, str]] = {
+    CaseKind.SUPPORT: {
+        Kind.APPEAL_FILED: Kind.SUPPORT_OPENED,
+        Kind.APPEAL_IN_REVIEW: Kind.CASE_IN_REVIEW,
+        Kind.APPEAL_AWAITING_USER: Kind.CASE_AWAITING_USER,
+        Kind.APPEAL_USER_REPLIED: Kind.CASE_USER_REPLIED,
+        Kind.APPEAL_ESCALATED: Kind.CASE_ESCALATED,
+        Kind.APPEAL_REMINDED: Kind.CASE_REMINDED,
+        Kind.APPEAL_CLOSED: Kind.CASE_CLOSED,
+    },
+    CaseKind.REMEDIES: {
+        Kind.APPEAL_FILED: Kind.REMEDIES_COMPLETED,
+        Kind.APPEAL_IN_REVIEW: Kind.CASE_IN_REVIEW,
+        Kind.APPEAL_AWAITING_USER: Kind.CASE_AWAITING_USER,
+        Kind.APPEAL_USER_REPLIED: Kind.CASE_USER_REPLIED,
+        Kind.APPEAL_ESCALATED: Kind.CASE_ESCALATED,
+        Kind.APPEAL_REMINDED: Kind.CASE_REMINDED,
+        Kind.APPEAL_ACCEPTED: Kind.REMEDIES_ACCEPTED,
+        Kind.APPEAL_REJECTED: Kind.REMEDIES_REJECTED,
+        Kind.APPEAL_CLOSED: Kind.CASE_CLOSED,
+    },
+}
+# Every event kind a case writes (its progress on the owner's case page).
+CASE_EVENT_KINDS = frozenset(
+    {kind for kind in Kind.values if kind.startswith("appeal_")}
+    | {kind for steps in _CASE_EVENTS.values() for kind in steps.values()})
 
 
 def _event(appeal: Appeal, kind: str, acting_user: Account | None, **data: Any) -> StatusEvent:
+    """Record a step of ``appeal`` (named as an appeal's step; see ``_CASE_EVENTS``)."""
+    kind = _CASE_EVENTS.get(appeal.kind, {}).get(kind, kind)
     return account_services.event_record(
         account=appeal.account, kind=kind, acting_user=acting_user, hold=appeal.hold,
-        data={"appeal": appeal.pk, **data})
+        data={"appeal": appeal.pk, "case": appeal.kind, **data})
 
 
-def _notify(account: Account, title: str, body: str = "", url: str = "") -> None:
-    with translation.override(account.language):
-        account_services.notice_send(account=account, title=str(title), body=str(body), url=url)
+def _notify(account: Account, title: Text | str, body: Text | str = "", url: str = "") -> None:
+    account_services.notice_send(account=account, title=title, body=body, url=url)
 
 
-def _notify_owner(appeal: Appeal, title_fn, body="") -> None:
-    """Notify the owner in their own language.
+# What the owner is told at each step, per kind of case: (title, body) message
+# ids; a body of None means the staff member's own words are sent as written.
+_OWNER_NOTICES: dict[str, dict[str, tuple[str, str | None]]] = {
+    "filed": {
+        CaseKind.APPEAL: (gettext_noop("We received your appeal"),
+                          gettext_noop("A person will review it. You can follow each step on "
+                                       "the appeal page.")),
+        CaseKind.SUPPORT: (gettext_noop("We received your message"),
+                           gettext_noop("A person from support will answer on the conversation "
+                                        "page by %(due)s.")),
+        CaseKind.REMEDIES: (gettext_noop("Your steps are done: staff review the limit"),
+                            gettext_noop("A person checks what you did and lifts the limit. We "
+                                         "aim to answer by %(due)s.")),
+    },
+    "staff_message": {
+        CaseKind.APPEAL: (gettext_noop("New message about your appeal"), None),
+        CaseKind.SUPPORT: (gettext_noop("Support answered you"), None),
+        CaseKind.REMEDIES: (gettext_noop("New message about your limit"), None),
+    },
+    "asked": {
+        CaseKind.APPEAL: (gettext_noop("Your appeal needs more information"),
+                          gettext_noop("%(question)s\n\nAnswer by %(answer_by)s.")),
+        CaseKind.SUPPORT: (gettext_noop("Support needs more information"),
+                           gettext_noop("%(question)s\n\nAnswer by %(answer_by)s.")),
+        CaseKind.REMEDIES: (gettext_noop("Staff need more information to lift your limit"),
+                            gettext_noop("%(question)s\n\nAnswer by %(answer_by)s.")),
+    },
+    "accepted": {
+        CaseKind.APPEAL: (gettext_noop("Your appeal was accepted"), None),
+        CaseKind.REMEDIES: (gettext_noop("Your limit was lifted"), None),
+    },
+    "rejected": {
+        CaseKind.APPEAL: (gettext_noop("Your appeal was rejected"), None),
+        CaseKind.REMEDIES: (gettext_noop("The limit stays for now"), None),
+    },
+    "resolved": {
+        CaseKind.SUPPORT: (gettext_noop("Support closed your conversation"), None),
+    },
+    "closed_unanswered": {
+        CaseKind.APPEAL: (gettext_noop("Your appeal was closed"),
+                          gettext_noop("We did not hear back from you, so the appeal was closed. "
+                                       "You can file a new one with your answer.")),
+        CaseKind.SUPPORT: (gettext_noop("Your conversation was closed"),
+                           gettext_noop("We did not hear back from you, so the conversation was "
+                                        "closed. You can start a new one at any time.")),
+        CaseKind.REMEDIES: (gettext_noop("The review of your limit was closed"),
+                            gettext_noop("We did not hear back from you. Contact support when "
+                                         "you have the answer.")),
+    },
+    "closed_lifted": {
+        CaseKind.APPEAL: (gettext_noop("The limit you appealed was lifted"),
+                          gettext_noop("Your appeal is closed because the limit it was about has "
+                                       "been lifted. There is nothing more to do.")),
+        CaseKind.REMEDIES: (gettext_noop("Your limit was lifted"),
+                            gettext_noop("The review is closed because the limit has been "
+                                         "lifted. There is nothing more to do.")),
+    },
+    "reminder": {
+        CaseKind.APPEAL: (gettext_noop("Reminder: your appeal is waiting for your answer"),
+                          gettext_noop("Staff are waiting for your answer. Without one, the "
+                                       "appeal closes on %(answer_by)s.")),
+        CaseKind.SUPPORT: (gettext_noop("Reminder: support is waiting for your answer"),
+                           gettext_noop("Support is waiting for your answer. Without one, the "
+                                        "conversation closes on %(answer_by)s.")),
+        CaseKind.REMEDIES: (gettext_noop("Reminder: staff are waiting for your answer"),
+                            gettext_noop("Staff are waiting for your answer. Without one, the "
+                                         "review closes on %(answer_by)s.")),
+    },
+}
 
-    ``title_fn`` (and ``body`` when it is a callable) are evaluated inside the
-    owner's language; a plain ``body`` is a staff message, sent as written.
+
+def _notify_owner(appeal: Appeal, step: str, staff_words: str = "", **params: Any) -> None:
+    """Tell the owner about ``step`` of ``appeal``, in whatever language they read it.
+
+    The fixed words are kept as message ids (``accounts.notice_texts``); a
+    staff member's words (``staff_words``) are sent as written.
     """
-    with translation.override(appeal.account.language):
-        text = body() if callable(body) else body
-        account_services.notice_send(
-            account=appeal.account, title=str(title_fn()), body=str(text),
-            url=reverse("appeals:detail", args=[appeal.pk]))
+    by_kind = _OWNER_NOTICES[step]
+    title_id, body_id = by_kind.get(appeal.kind) or by_kind[CaseKind.APPEAL]
+    title = nt.text(title_id)
+    body: Text | str = staff_words
+    if body_id is not None:
+        body = nt.text(body_id, **params)
+    account_services.notice_send(
+        account=appeal.account, title=title, body=body,
+        url=reverse("appeals:detail", args=[appeal.pk]))
+
+
+def _translated(account: Account, message: str) -> str:
+    """``message`` in ``account``'s language (for texts that must be written once)."""
+    with translation.override(account.language):
+        return _(message)
 
 
 def _text_or_error(text: str, *, limit: int, field: str) -> str:

@@ -8,9 +8,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from accounts import notice_texts as nt
 from accounts import services as account_services
 from accounts.models import Account, Hold, StatusEvent
 from accounts.permissions import may_lift
@@ -42,11 +44,16 @@ def appeal_decide(
     _require_staff(acting_user)
     if decision not in (Appeal.Decision.ACCEPTED, Appeal.Decision.REJECTED):
         raise ValidationError(_("Choose accept or reject."), code="unknown_decision")
+    if not appeal.decides:
+        raise ValidationError(_("A support conversation is not accepted or rejected: reply, "
+                                "or close it as resolved."), code="not_decidable")
     message = _text_or_error(message, limit=MESSAGE_MAX_LENGTH, field=_("decision message"))
     appeal = _lock(appeal)
     _require_open(appeal)
     _take_claim(appeal, acting_user, now)
-    if decision == Appeal.Decision.ACCEPTED and not may_lift(appeal.hold, acting_user=acting_user):
+    hold = appeal.hold
+    assert hold is not None, "cases that decide always contest a hold"
+    if decision == Appeal.Decision.ACCEPTED and not may_lift(hold, acting_user=acting_user):
         # hold_lift would refuse too; said here first in the appeal's words.
         raise ValidationError(_("Only a supervisor can accept an appeal against a ban or a "
                                 "legal hold. Escalate it instead."), code="needs_supervisor")
@@ -58,15 +65,16 @@ def appeal_decide(
     _message(appeal, author=acting_user, role=Message.Author.STAFF, body=message, now=now)
     if decision == Appeal.Decision.ACCEPTED:
         _event(appeal, Kind.APPEAL_ACCEPTED, acting_user)
-        if appeal.hold.is_active:
-            account_services.hold_lift(hold=appeal.hold, acting_user=acting_user,
-                                       lift_reason=Hold.LiftReason.APPEAL_ACCEPTED,
-                                       note=_("Appeal #%(pk)s accepted") % {"pk": appeal.pk},
-                                       by_flow=True)
-        _notify_owner(appeal, lambda: _("Your appeal was accepted"), message)
+        if hold.is_active:
+            lift_reason = (Hold.LiftReason.REMEDIES_COMPLETED
+                           if appeal.kind == Appeal.Kind.REMEDIES
+                           else Hold.LiftReason.APPEAL_ACCEPTED)
+            account_services.hold_lift(hold=hold, acting_user=acting_user,
+                                       lift_reason=lift_reason, note=str(appeal), by_flow=True)
+        _notify_owner(appeal, "accepted", message)
     else:
         _event(appeal, Kind.APPEAL_REJECTED, acting_user)
-        _notify_owner(appeal, lambda: _("Your appeal was rejected"), message)
+        _notify_owner(appeal, "rejected", message)
     return appeal
 
 
@@ -92,21 +100,28 @@ def appeal_escalate(*, appeal: Appeal, acting_user: Account | None, note: str = 
     appeal.claimed_by, appeal.claimed_at = None, None
     appeal.save(update_fields=["escalated_at", "assignee", "claimed_by", "claimed_at"])
 
-    def why() -> str:
-        # A staff note is sent as written; the fixed text in the reader's language.
-        return note.strip() or _("The answer is overdue (due %(due)s).") % {
-            "due": formats.date_format(timezone.localtime(appeal.sla_due_at), "DATETIME_FORMAT")}
-
+    # A staff note is sent as written; the fixed text in each reader's language.
+    why = note.strip() or nt.text(gettext_noop("The answer is overdue (due %(due)s)."),
+                                  due=nt.when(appeal.sla_due_at))
+    why_here = why if isinstance(why, str) else why.render()
     _message(appeal, author=acting_user, role=Message.Author.STAFF, internal=True,
-             body=_("Escalated: %(why)s") % {"why": why()}, now=now)
+             body=_("Escalated: %(why)s") % {"why": why_here}, now=now)
     _event(appeal, Kind.APPEAL_ESCALATED, acting_user, sla_due_at=appeal.sla_due_at.isoformat())
     url = reverse("admin:appeals_appeal_change", args=[appeal.pk])
+    title = nt.text(gettext_noop("%(case)s escalated to supervisors"),
+                    case=nt.nested(_case_name(appeal)))
     for staff in Account.objects.filter(groups__name=settings.PORTAL_APPEAL_SUPERVISOR_GROUP,
                                         is_active=True):
-        with translation.override(staff.language):
-            _notify(staff, _("Appeal #%(pk)s escalated to supervisors") % {"pk": appeal.pk},
-                    why(), url)
+        _notify(staff, title, why, url)
     return appeal
+
+
+def _case_name(appeal: Appeal):
+    names: dict[str, str] = {
+        Appeal.Kind.SUPPORT: gettext_noop("Support conversation #%(pk)s"),
+        Appeal.Kind.REMEDIES: gettext_noop("Remedies review #%(pk)s"),
+    }
+    return nt.text(names.get(appeal.kind, gettext_noop("Appeal #%(pk)s")), pk=appeal.pk)
 
 
 @transaction.atomic
@@ -121,12 +136,7 @@ def appeal_remind(*, appeal: Appeal, now: datetime | None = None) -> bool:
     appeal.reminded_at = now
     appeal.save(update_fields=["reminded_at"])
     _event(appeal, Kind.APPEAL_REMINDED, None)
-    close_on = appeal.awaiting_since + settings.PORTAL_APPEAL_CLOSE_AFTER
-    with translation.override(appeal.account.language):
-        body = _("Staff are waiting for your answer. Without one, the appeal closes on "
-                 "%(when)s.") % {"when": formats.date_format(timezone.localtime(close_on),
-                                                            "DATETIME_FORMAT")}
-    _notify_owner(appeal, lambda: _("Reminder: your appeal is waiting for your answer"), body)
+    _notify_owner(appeal, "reminder", answer_by=nt.when(appeal.answer_by))
     return True
 
 
@@ -143,8 +153,6 @@ def appeal_close(*, appeal: Appeal, acting_user: Account | None, note: str = "",
     appeal.save(update_fields=["state", "closed_at", "claimed_by", "claimed_at"])
     _event(appeal, Kind.APPEAL_CLOSED, acting_user, note=note, decision=appeal.decision)
     if not appeal.decision:
-        _notify_owner(appeal, lambda: _("Your appeal was closed"),
-                      lambda: _("We did not hear back from you, so the appeal was closed. You "
-                                "can file a new one with your answer."))
+        _notify_owner(appeal, "closed_unanswered")
     return appeal
 

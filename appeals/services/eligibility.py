@@ -33,6 +33,15 @@ class Eligibility:
 
 def appeal_eligibility(*, hold: Hold, account: Account, now: datetime | None = None) -> Eligibility:
     """Apply the filing rules: owner, active, appealable, one open, one re-appeal later."""
+    cases = list(Appeal.objects.filter(hold=hold).exclude(kind=Appeal.Kind.SUPPORT)
+                 .order_by("created_at", "pk"))
+    return eligibility_from(hold=hold, account=account, cases=cases, now=now)
+
+
+def eligibility_from(*, hold: Hold, account: Account, cases: list[Appeal],
+                     now: datetime | None = None) -> Eligibility:
+    """The filing rules applied to ``cases``, the hold's appeals and remedies reviews
+    (oldest first), already read: the status page decides for every card at once."""
     now = now or timezone.now()
     reason = CATALOG[hold.reason]
     if hold.account_id != account.pk:
@@ -44,13 +53,17 @@ def appeal_eligibility(*, hold: Hold, account: Account, now: datetime | None = N
         return Eligibility(False, "not_appealable",
                            _("This kind of limit cannot be appealed. Use the steps shown on "
                              "your status page instead."))
-    previous = list(Appeal.objects.filter(hold=hold).order_by("created_at", "pk"))
-    open_appeal = next((a for a in previous if a.is_open), None)
+    open_appeal = next((a for a in cases if a.is_open), None)
+    if open_appeal and open_appeal.kind == Appeal.Kind.REMEDIES:
+        return Eligibility(False, "already_open",
+                           _("Staff are already reviewing this limit. Add to that case "
+                             "instead of filing an appeal."), open_appeal=open_appeal)
     if open_appeal:
         return Eligibility(False, "already_open",
                            _("You already have an open appeal for this limit. Add to it "
                              "instead of filing a new one."), open_appeal=open_appeal)
-    rejected = [a for a in previous if a.decision == Appeal.Decision.REJECTED]
+    rejected = [a for a in cases
+                if a.kind == Appeal.Kind.APPEAL and a.decision == Appeal.Decision.REJECTED]
     if not rejected:
         return Eligibility(True)
     if reason.appeal_is_final:

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import notice_texts as nt
 from accounts import outbox
 from accounts.models import Account, Hold, StatusEvent
 from accounts.reasons import CATALOG, Level
@@ -68,15 +69,67 @@ def appeal_file(
                                      created_at=now)
     _store_files(message, files)
     _event(appeal, Kind.APPEAL_FILED, acting_user, category=category)
-    _notify_owner(appeal, lambda: _("We received your appeal"),
-                  lambda: _("A person will review it. You can follow each step on the appeal "
-                            "page."))
+    _notify_owner(appeal, "filed")
     outbox.task("appeals.tasks.appeal_triage", appeal.pk)
     return appeal
 
 
+@transaction.atomic
+def support_open(
+    *,
+    account: Account,
+    hold: Hold | None,
+    body: str,
+    acting_user: Account,
+    files: Sequence[CleanFile] = (),
+    now: datetime | None = None,
+) -> Appeal:
+    """Start a conversation with support, about one of the owner's holds or about nothing
+    in particular (the help page). It joins the appeals queue with its own SLA.
+
+    One open conversation per topic: a second one is refused (``already_open``)
+    so the owner adds to the first.
+    """
+    now = now or timezone.now()
+    body = _text_or_error(body, limit=settings.PORTAL_APPEAL_STATEMENT_MAX, field=_("message"))
+    files = _files_or_error(files)
+    Account.objects.select_for_update().filter(pk=account.pk).first()  # serialises the topic
+    if hold is not None and hold.account_id != account.pk:
+        raise ValidationError(_("This limit is not on your account."), code="not_your_hold")
+    if support_open_conversation(account, hold) is not None:
+        raise ValidationError(_("You already have an open conversation about this. Add to it "
+                                "instead of starting a new one."), code="already_open")
+    sla = settings.PORTAL_SUPPORT_SLA
+    if hold is not None:
+        sla = min(sla, CATALOG[hold.reason].appeal_sla)
+    try:
+        with transaction.atomic():
+            appeal = Appeal.objects.create(
+                account=account, hold=hold, kind=Appeal.Kind.SUPPORT,
+                reason=hold.reason if hold else "", statement=body, created_at=now,
+                sla_due_at=now + sla)
+    except IntegrityError:  # a twin request won the race: one conversation
+        raise ValidationError(_("You already have an open conversation about this."),
+                              code="already_open") from None
+    message = Message.objects.create(appeal=appeal, author=acting_user,
+                                     author_role=Message.Author.USER, body=body, created_at=now)
+    _store_files(message, files)
+    _event(appeal, Kind.APPEAL_FILED, acting_user)
+    _notify_owner(appeal, "filed", due=nt.when(appeal.sla_due_at))
+    outbox.task("appeals.tasks.appeal_triage", appeal.pk)
+    return appeal
+
+
+def support_open_conversation(account: Account, hold: Hold | None) -> Appeal | None:
+    """The owner's open conversation about ``hold`` (or about no hold), if any."""
+    return Appeal.objects.filter(account=account, hold=hold, kind=Appeal.Kind.SUPPORT,
+                                 state__in=Appeal.OPEN_STATES).first()
+
+
 def _priority(appeal: Appeal, now: datetime) -> int:
     """Priority from the reason (severity, money, takeover) and the account's history."""
+    if appeal.hold is None:  # a general question to support
+        return Appeal.Priority.NORMAL
     reason = CATALOG[appeal.reason]
     priority = Appeal.Priority.NORMAL
     if appeal.hold.level == Level.FROZEN or reason.takeover_risk:
@@ -84,7 +137,7 @@ def _priority(appeal: Appeal, now: datetime) -> int:
     money_at_stake = "withdraw" in appeal.hold.blocked_features
     if appeal.hold.level == Level.BANNED or (reason.money_at_risk and money_at_stake):
         priority = Appeal.Priority.URGENT
-    history = Hold.objects.filter(account_id=appeal.account_id).exclude(pk=appeal.hold_id)
+    history = Hold.objects.filter(account_id=appeal.account_id).exclude(pk=appeal.hold.pk)
     past_holds = history.count()
     rejected_before = Appeal.objects.filter(account_id=appeal.account_id,
                                             decision=Appeal.Decision.REJECTED).count()

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts import listeners
 from accounts.models import Hold, StatusEvent
@@ -95,10 +94,12 @@ def appeals_close_for_lifted_hold(hold: Hold, *, now: datetime | None = None) ->
     A hold cleared by verification, by staff or by expiry leaves nothing to
     decide; the owner is told the limit is gone.
     """
-    if hold.is_active or hold.lift_reason == Hold.LiftReason.APPEAL_ACCEPTED:
+    if hold.is_active or hold.lift_reason in (Hold.LiftReason.APPEAL_ACCEPTED,
+                                              Hold.LiftReason.REMEDIES_COMPLETED):
         return 0
-    pks = Appeal.objects.filter(hold=hold, state__in=Appeal.OPEN_STATES).values_list(
-        "pk", flat=True)
+    # A support conversation stays open: the owner may still have questions.
+    pks = (Appeal.objects.filter(hold=hold, state__in=Appeal.OPEN_STATES)
+           .exclude(kind=Appeal.Kind.SUPPORT).values_list("pk", flat=True))
     return _each(pks, lambda pk: _appeal_close_resolved(appeal=pk, hold=hold, now=now))
 
 
@@ -117,9 +118,7 @@ def _appeal_close_resolved(*, appeal: Appeal | int, hold: Hold, now: datetime | 
     appeal.closed_at, appeal.claimed_by, appeal.claimed_at = now or timezone.now(), None, None
     appeal.save(update_fields=["state", "closed_at", "claimed_by", "claimed_at"])
     _event(appeal, Kind.APPEAL_CLOSED, None, note="hold lifted", lift_reason=hold.lift_reason)
-    _notify_owner(appeal, lambda: _("The limit you appealed was lifted"),
-                  lambda: _("Your appeal is closed because the limit it was about has been "
-                            "lifted. There is nothing more to do."))
+    _notify_owner(appeal, "closed_lifted")
     return True
 
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import notice_texts as nt
 from accounts.models import Account, StatusEvent
 
 from ..models import MESSAGE_MAX_LENGTH, Appeal, Message
@@ -47,7 +48,7 @@ def appeal_staff_message(
     message = _message(appeal, author=acting_user, role=Message.Author.STAFF, body=body,
                        internal=internal, files=files, now=now)
     if not internal:
-        _notify_owner(appeal, lambda: _("New message about your appeal"), body)
+        _notify_owner(appeal, "staff_message", body)
     return message
 
 
@@ -69,7 +70,7 @@ def appeal_ask_user(
                                "awaiting_since", "reminded_at"])
     _message(appeal, author=acting_user, role=Message.Author.STAFF, body=body, files=files, now=now)
     _event(appeal, Kind.APPEAL_AWAITING_USER, acting_user)
-    _notify_owner(appeal, lambda: _("Your appeal needs more information"), body)
+    _notify_owner(appeal, "asked", question=body, answer_by=nt.when(appeal.answer_by))
     return appeal
 
 
@@ -86,6 +87,10 @@ def appeal_user_reply(
     if appeal.account_id != acting_user.pk:
         raise ValidationError(_("This appeal is not yours."), code="not_your_appeal")
     if not appeal.is_open:
+        if appeal.kind == Appeal.Kind.SUPPORT:
+            raise ValidationError(
+                _("This conversation is closed, so it no longer takes messages. Start a new "
+                  "one from the help page or your status page."), code="appeal_not_open")
         raise ValidationError(_("This appeal is %(state)s, so it no longer takes messages.")
                               % {"state": appeal.get_state_display()}, code="appeal_not_open")
     message = _message(appeal, author=acting_user, role=Message.Author.USER, body=body,
@@ -97,3 +102,32 @@ def appeal_user_reply(
         _event(appeal, Kind.APPEAL_USER_REPLIED, acting_user)
     return message
 
+
+
+@transaction.atomic
+def case_resolve(
+    *, appeal: Appeal, acting_user: Account, body: str, now: datetime | None = None,
+) -> Appeal:
+    """Close a support conversation as answered, with a last message to the owner.
+
+    Only a conversation is resolved this way; an appeal or a remedies review
+    ends in a decision (``appeal_decide``).
+    """
+    now = now or timezone.now()
+    _require_staff(acting_user)
+    body = _text_or_error(body, limit=MESSAGE_MAX_LENGTH, field=_("message"))
+    appeal = _lock(appeal)
+    _require_open(appeal)
+    if appeal.decides:
+        raise ValidationError(_("An appeal is decided, not resolved: accept or reject it."),
+                              code="decide_instead")
+    _take_claim(appeal, acting_user, now)
+    _move(appeal, State.CLOSED)
+    appeal.closed_at, appeal.claimed_by, appeal.claimed_at = now, None, None
+    appeal.awaiting_since = None
+    appeal.save(update_fields=["state", "closed_at", "claimed_by", "claimed_at", "assignee",
+                               "awaiting_since"])
+    _message(appeal, author=acting_user, role=Message.Author.STAFF, body=body, now=now)
+    _event(appeal, Kind.APPEAL_CLOSED, acting_user, note="resolved")
+    _notify_owner(appeal, "resolved", body)
+    return appeal

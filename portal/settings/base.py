@@ -288,8 +288,9 @@ CELERY_BEAT_SCHEDULE["outbox-prune"] = {
 # ---------------------------------------------------------------------------
 # Portal rules
 # ---------------------------------------------------------------------------
-# How long after its deadline a reminder is still "soon" on the status page.
-PORTAL_DEADLINE_WARNING = timedelta(days=3)
+# How long before a hold's deadline the owner is reminded (notice and email);
+# a second reminder goes one day before. See "Owner journeys" below.
+PORTAL_DEADLINE_WARNING = timedelta(days=env.int("PORTAL_DEADLINE_WARNING_DAYS", default=3))
 
 # ---------------------------------------------------------------------------
 # API (django-rest-framework + drf-spectacular)
@@ -590,6 +591,45 @@ CELERY_BEAT_SCHEDULE["appeals-close-abandoned"] = {
     "task": "appeals.tasks.appeals_close_abandoned", "schedule": timedelta(hours=1)}
 CELERY_BEAT_SCHEDULE["appeals-triage-pending"] = {
     "task": "appeals.tasks.appeals_triage_pending", "schedule": timedelta(minutes=5)}
+
+# ---------------------------------------------------------------------------
+# Owner journeys: support conversations, security after a freeze, language,
+# deadline reminders (docs/owner-journeys.md)
+# ---------------------------------------------------------------------------
+INSTALLED_APPS += [
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+]
+# Database sessions that know their account (accounts/sessions.py): the
+# owner's session list and "sign out everywhere else".
+SESSION_ENGINE = "accounts.sessions"
+# After authentication: the account's language on every device, and the
+# two-step check of a session signed in with a password only.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "accounts.middleware.AccountLanguageMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("accounts.middleware.AccountLanguageMiddleware") + 1,
+    "accounts.middleware.TwoStepMiddleware",
+)
+OTP_TOTP_ISSUER = env.str("PORTAL_TOTP_ISSUER", default="Account centre")
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+PORTAL_RECOVERY_CODES = 10
+# Sign-ins listed on the security page; the checklist card stays this long
+# after a security hold is lifted, unless the owner finishes it.
+PORTAL_SIGN_INS_SHOWN = 20
+PORTAL_SECURITY_CHECKLIST_DAYS = env.int("PORTAL_SECURITY_CHECKLIST_DAYS", default=30)
+# Answer times of support conversations and of remedies reviews (the same
+# queue and escalation as appeals).
+PORTAL_SUPPORT_SLA = timedelta(hours=env.int("PORTAL_SUPPORT_SLA_HOURS", default=48))
+PORTAL_REMEDIES_SLA = timedelta(hours=env.int("PORTAL_REMEDIES_SLA_HOURS", default=24))
+# How often an open case page asks for new messages.
+PORTAL_THREAD_POLL_SECONDS = env.int("PORTAL_THREAD_POLL_SECONDS", default=4)
+CELERY_BEAT_SCHEDULE["holds-remind-deadlines"] = {
+    "task": "accounts.tasks.holds_remind_deadlines", "schedule": timedelta(minutes=15)}
 
 # ---------------------------------------------------------------------------
 # Integration API (accounts/api/)

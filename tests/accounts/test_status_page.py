@@ -44,16 +44,17 @@ def test_each_active_hold_gets_a_card_with_words_not_codes(client, active_user, 
     assert "Withdraw your balance" in html and "withdraw</" not in html  # words, not codes
     assert "If you do not verify by the deadline, the account will be frozen." in html
     assert "Video of 11-20 judged misleading" in html
-    assert "Suspicious sign-in" not in html.split('data-testid="timeline"')[0]
+    assert 'data-reason="suspicious_signin"' not in html  # lifted: no card
+    assert 'data-testid="security-checklist"' in html  # but the checklist after it
 
 
 def test_remedy_buttons_follow_the_catalog(client, active_user, place_hold):
-    place_hold(active_user, "password_failures")
-    place_hold(active_user, "legal")
+    password = place_hold(active_user, "password_failures")  # no expiry given: secure it
+    legal = place_hold(active_user, "legal")
     html = status_html(client, active_user)
-    assert reverse("password_change") in html  # secure account
-    assert reverse("accounts:help") + "#contact" in html  # legal: contact support only
-    assert "This limit cannot be cleared through the portal." in html
+    assert reverse("accounts:secure", args=[password.pk]) in html  # secure account
+    assert reverse("appeals:support_new", args=[legal.pk]) in html  # legal: support only
+    assert "Self-service does not apply" in html
 
 
 def test_internal_note_is_never_shown_to_the_owner(client, active_user, place_hold):
@@ -98,8 +99,8 @@ def test_status_page_query_count_is_constant(client, make_account, place_hold, h
     reasons = ["content_violation", "suspicious_signin", "realname_missing", "bulk_activity"]
     for n in range(holds):
         place_hold(account, reasons[n % len(reasons)])
-    # session, user, holds, events, unread notices
-    assert _count_queries(client, account) == 5
+    # session, user, holds, events, cases, verifications, security facts, unread notices
+    assert _count_queries(client, account) == 8
 
 
 def test_help_page_has_the_self_check_table_without_signing_in(client):

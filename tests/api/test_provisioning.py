@@ -217,3 +217,15 @@ def test_a_provisioned_owner_trying_a_password_is_told_to_use_the_app(client, wr
     unknown = _login_page_after(client, "nobody-at-all")
     hint = page.split('data-testid="no-password-hint">')[1].split("</div>")[0]
     assert hint in unknown
+
+
+@pytest.mark.django_db
+def test_the_language_the_platform_gives_follows_the_owner_to_every_browser(writer, client):
+    assert _put(writer, "u-lang", {"language": "en"}).status_code == 201
+    account = Account.objects.get(platform_account_id="u-lang")
+    assert account.language == "en" and account.language_chosen_at is not None
+    # A browser asking for Chinese does not change what the app chose.
+    client.force_login(account)
+    client.get(reverse("accounts:status"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    account.refresh_from_db()
+    assert account.language == "en"

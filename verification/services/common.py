@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import gettext_noop, override
 
-from accounts import outbox
+from accounts import notice_texts, outbox
 from accounts import services as account_services
 from accounts.models import Account, Hold
 from accounts.reasons import IDENTITY_BOUND
@@ -65,19 +65,20 @@ def _identity_bound_hold(account: Account) -> None:
 
 
 def _notify(request: VerificationRequest, *, approved: bool) -> None:
+    """Tell the owner; the title is kept as a message id (shown in the reader's language)."""
     account = request.account
+    if approved:
+        title = notice_texts.text(gettext_noop("Your real-name verification was approved"))
+    elif request.state == State.AUTO_REJECTED:
+        title = notice_texts.text(gettext_noop("Your verification needs another try"))
+    else:
+        title = notice_texts.text(gettext_noop("Your real-name verification was not approved"))
     with override(account.language):
-        if approved:
-            title = _("Your real-name verification was approved")
-        elif request.state == State.AUTO_REJECTED:
-            title = _("Your verification needs another try")
-        else:
-            title = _("Your real-name verification was not approved")
         body = request.decision_message or (
             str(VerificationRequest.Decision(request.decision_reason).label)
             if request.decision_reason else ""
         )
-        account_services.notice_send(
-            account=account, title=title, body=body,
-            url=reverse("verification:progress", args=[request.pk]),
-        )
+    account_services.notice_send(
+        account=account, title=title, body=body,
+        url=reverse("verification:progress", args=[request.pk]),
+    )
