@@ -152,6 +152,11 @@ class Host:
              "checks,review,notify", "--concurrency", "2", "--hostname", f"worker-{name}@%h"],
             cwd=ROOT, env=env, start_new_session=True,
             stdout=(logs / f"worker-{name}.log").open("w"), stderr=subprocess.STDOUT)
+        # Each host relays the outbox too (several relays never publish one message twice).
+        self.relay = subprocess.Popen(
+            [sys.executable, "manage.py", "outbox_relay"],
+            cwd=ROOT, env=env, start_new_session=True,
+            stdout=(logs / f"relay-{name}.log").open("w"), stderr=subprocess.STDOUT)
 
     def kill_worker(self) -> None:
         """The worker host dies: SIGKILL to the worker and its pool children."""
@@ -159,10 +164,10 @@ class Host:
         self.worker.wait()
 
     def stop(self) -> None:
-        for process in (self.web, self.worker):
+        for process in (self.web, self.worker, self.relay):
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-        for process in (self.web, self.worker):
+        for process in (self.web, self.worker, self.relay):
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -366,6 +371,13 @@ def main() -> None:
         assert result["without_checks"] == 0
         assert result["checks_recorded_twice"] == 0
         assert result["duplicate_notices"] == 0
+        from accounts.models import OutboxMessage
+
+        unpublished = wait_until(
+            lambda: OutboxMessage.objects.filter(published_at__isnull=True).count() == 0, 60,
+            "the outbox to be empty", every=1)
+        assert unpublished
+        print("outbox: every recorded side effect published")
         print("OK: nothing lost, nothing stuck, nothing twice")
     finally:
         beat.terminate()
