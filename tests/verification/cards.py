@@ -78,7 +78,7 @@ def random_identity(rng: random.Random, *, today: date | None = None,
     birth = date(rng.randrange(1955, 2005), rng.randrange(1, 13), rng.randrange(1, 29))
     sequence = rng.randrange(0, 1000)
     body = f"{code}{birth:%Y%m%d}{sequence:03d}"
-    number = body + ric.calc_check_digit(body)
+    number = body + ric.calc_check_digit(body + "0")  # the function skips the last character
     name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
     street = f"{rng.choice(STREETS)}{rng.randrange(1, 300)}号"
     flat = f"{rng.randrange(1, 30)}栋{rng.randrange(1, 6)}单元{rng.randrange(1, 30)}0{rng.randrange(1, 5)}室"
@@ -345,6 +345,7 @@ def photograph(card: Image.Image, shot: Shot, *, seed: int = 0) -> bytes:
     # The card's edge: its thickness catches a little shadow, as real cards do.
     rim = np.clip(mask - cv2.erode(mask, np.ones((3, 3), np.float32))[..., None], 0, 1)
     photo = photo * (1 - mask) + warped * mask * (1 - 0.25 * rim)
+    photo = photo * shot.brightness  # the light in the room; glare saturates after it
     if shot.highlight:
         cx, cy = rng.uniform(0.2, 0.8) * w, rng.uniform(0.2, 0.8) * h
         d = np.hypot(*np.meshgrid(np.arange(w, dtype=np.float32) - cx,
@@ -359,7 +360,6 @@ def photograph(card: Image.Image, shot: Shot, *, seed: int = 0) -> bytes:
         radius = shot.glare * cw
         spot = np.clip(1.6 - d / radius, 0, 1)[..., None]
         photo = photo * (1 - spot) + 255 * spot
-    photo = photo * shot.brightness
     if shot.blur:
         photo = cv2.GaussianBlur(photo, (0, 0), shot.blur * w / 1000)
     if half:
@@ -396,7 +396,7 @@ def _any_shot(rng: random.Random, size) -> Shot:
         perspective=rng.uniform(0, 0.06),
         center=(0.5 + rng.uniform(-0.06, 0.06), 0.5 + rng.uniform(-0.06, 0.06)),
         background=rng.choice(("desk", "paper", "busy", "busy")), blur=rng.uniform(0, 0.8),
-        highlight=rng.choice((0, 0, rng.uniform(0.2, 0.8))), brightness=rng.uniform(0.85, 1.05),
+        highlight=rng.choice((0, 0, rng.uniform(0.1, 0.3))), brightness=rng.uniform(0.85, 1.0),
         glare=rng.choice((0, 0, 0, rng.uniform(0.02, 0.04))),
         # Small glare spots where nothing is printed (under the number, above the portrait).
         glare_at=rng.choice(((rng.uniform(0.05, 0.3), 0.965), (rng.uniform(0.7, 0.95), 0.04))),

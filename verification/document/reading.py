@@ -7,13 +7,14 @@ flattened card as a private image) and the checks judge it.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
-from .. import images
+from .. import documents, images
 from . import card as cards
 from . import faces, fields, ocr
 
@@ -34,15 +35,33 @@ class Reading:
     metrics: dict = field(default_factory=dict)
     face: bool | None = None
     crop: bytes | None = None  # the flattened card, JPEG
+    crop_size: tuple[int, int] = (0, 0)
     cpu_seconds: float = 0.0
 
     def as_json(self) -> dict:
-        """Everything but the crop and the number (stored encrypted, apart)."""
-        return {
+        """Everything but the crop and the number (stored encrypted, apart).
+
+        A measurement that came out as NaN or infinity (an empty region, a
+        division by zero) becomes None: such values never reach the database.
+        """
+        return finite({
             "card": self.card, "kind": self.kind, "face": self.face,
             "fields": {k: v for k, v in self.fields.items() if k != "number"},
             "metrics": self.metrics, "cpu_seconds": round(self.cpu_seconds, 3),
-        }
+        })
+
+
+def finite(value):
+    """Return ``value`` (JSON-like) with every non-finite float replaced by None."""
+    if isinstance(value, float) or isinstance(value, np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(item) for item in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
 
 
 def read_photo(data: bytes) -> Reading:
@@ -88,6 +107,7 @@ def _read_card(reading: Reading, bgr: np.ndarray, found: cards.Candidate, scale:
     reading.fields = _fields(reading.kind, texts)
     reading.face = _face(reading.kind, flat)
     reading.crop = _jpeg(flat)
+    reading.crop_size = (flat.shape[1], flat.shape[0])
 
 
 def _read_text(flat: np.ndarray) -> tuple[list[str], np.ndarray]:
@@ -108,6 +128,9 @@ def _fields(kind: str, texts: list[str]) -> dict:
         return fields.read_cn_back(texts)
     if kind == "passport":
         return fields.read_mrz(texts)
+    for document_type in (documents.HK_MACAO_PERMIT, documents.TAIWAN_PERMIT):
+        if number := fields.find_number(texts, documents._FORMATS[document_type]):
+            return {"number": number}
     return {}
 
 

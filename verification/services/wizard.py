@@ -14,7 +14,9 @@ from accounts import services as account_services
 from accounts.models import Account, StatusEvent
 
 from .. import crypto, documents, images, liveness, selectors
+from ..document.phash import to_signed as phash_bits
 from ..models import VerificationImage, VerificationRequest
+from . import document
 from .common import (
     _enqueue_checks,
     _move,
@@ -130,17 +132,20 @@ def verification_attach_image(
     if kind not in (VerificationImage.Kind.FRONT, VerificationImage.Kind.BACK):
         raise ValidationError(_("Unknown photo."), code="unknown_kind")
     clean = images.sanitize(upload)
+    phash = _phash(clean.content)
     with transaction.atomic():
         request = _require_draft(request, acting_user)
         name = images.store(clean, folder=f"verification/{request.pk}")
-        old = list(request.images.filter(kind=kind))
+        # The old photo of this side goes, with the card the checks cut from it.
+        old = list(request.images.filter(kind__in=[kind, f"{kind}_card"]))
         image = VerificationImage.objects.create(
             request=request, kind=kind, name=name, width=clean.width, height=clean.height,
-            phash=_phash(clean.content),
+            phash=phash, phash_bits=phash_bits(phash),
         )
         for previous in old:
             previous.delete()
             transaction.on_commit(lambda n=previous.name: images.delete(n))
+        document.enqueue_read(image.pk)
     return image
 
 
