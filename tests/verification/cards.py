@@ -397,7 +397,7 @@ def _any_shot(rng: random.Random, size) -> Shot:
         center=(0.5 + rng.uniform(-0.06, 0.06), 0.5 + rng.uniform(-0.06, 0.06)),
         background=rng.choice(("desk", "paper", "busy", "busy")), blur=rng.uniform(0, 0.8),
         highlight=rng.choice((0, 0, rng.uniform(0.1, 0.3))), brightness=rng.uniform(0.85, 1.0),
-        glare=rng.choice((0, 0, 0, rng.uniform(0.02, 0.04))),
+        glare=rng.choice((0, 0, 0, rng.uniform(0.02, 0.035))),
         # Small glare spots where nothing is printed (under the number, above the portrait).
         glare_at=rng.choice(((rng.uniform(0.05, 0.3), 0.965), (rng.uniform(0.7, 0.95), 0.04))),
         noise=rng.uniform(2, 6), quality=rng.randrange(70, 96),

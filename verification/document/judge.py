@@ -20,9 +20,9 @@ from . import fields as F
 
 MIN_CARD_SHARE = 0.10  # the card covers at least this share of the photo
 MIN_CARD_LONG_SIDE = 450  # pixels of the original photo along the card's long side
-MIN_SHARPNESS = 0.5  # Laplacian std / grey std on the flattened card
+MIN_SHARPNESS = 0.9  # steepest edges / grey range on the flattened card (card.measure)
 MIN_BRIGHTNESS = 70  # median grey level of the card
-MAX_GLARE = 0.03  # share of blown-out pixels on the card
+MAX_GLARE = 0.04  # share of blown-out pixels on the card
 MAX_GLARE_NUMBER = 0.015  # ... in the band where the number is printed
 DARK_PHOTO = 50  # mean grey level of a whole photo that is too dark to find anything
 RATIO_WINDOWS = {  # long/short as photographed, perspective included
