@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from accounts.models import Account
 from accounts.selectors import account_active_holds, account_timeline
 
-from . import liveness
-from .models import VerificationImage, VerificationRequest
+from . import crypto, liveness
+from .models import DocumentReading, VerificationImage, VerificationRequest
 
-STEPS = ("who", "identity", "front", "back", "liveness", "review")
+# The front photo comes before the details: it is read in the background while
+# the owner goes on, and the details step offers what was read (prefill).
+STEPS = ("who", "front", "identity", "back", "liveness", "review")
 
 
 def own_request(account: Account, pk: int) -> VerificationRequest | None:
@@ -29,8 +32,9 @@ def missing_parts(request: VerificationRequest) -> list[str]:
     would be rejected automatically and use up one of the day's submissions.
     """
     kinds = list(request.images.values_list("kind", flat=True))
-    missing = [] if request.number_encrypted else ["identity"]
-    missing += [side for side in ("front", "back") if side not in kinds]
+    missing = [] if "front" in kinds else ["front"]
+    missing += [] if request.number_encrypted else ["identity"]
+    missing += [] if "back" in kinds else ["back"]
     frame_count = kinds.count(VerificationImage.Kind.FRAME)
     if not request.liveness_challenge or frame_count < liveness.backend().MIN_FRAMES:
         missing.append("liveness")
@@ -42,6 +46,30 @@ def next_step(request: VerificationRequest) -> str:
     if not request.subject:
         return "who"
     return next(iter(missing_parts(request)), "review")
+
+
+def prefill(request: VerificationRequest) -> dict:
+    """What was read from the front photo, for the details step.
+
+    ``{"state": "ready", "name": ..., "number": ..., "document_type": ...}``
+    once read; ``{"state": "reading"}`` while the worker is at it; ``{}``
+    when there is nothing to offer (no photo, nothing readable, prefill off).
+    """
+    if not settings.PORTAL_DOCUMENT_PREFILL:
+        return {}
+    image = request.images.filter(kind=VerificationImage.Kind.FRONT).order_by("-pk").first()
+    if image is None:
+        return {}
+    reading = DocumentReading.objects.filter(image=image).first()
+    if reading is None or reading.state == DocumentReading.State.READING:
+        return {"state": "reading"}
+    found = reading.fields
+    number = crypto.decrypt(reading.number_encrypted) if reading.number_encrypted else ""
+    if not (found.get("name") or number):
+        return {}
+    kind = reading.data.get("kind")
+    return {"state": "ready", "name": found.get("name", ""), "number": number,
+            "document_type": {"cn_front": "cn_ric", "passport": "passport"}.get(kind, "")}
 
 
 def frames(request: VerificationRequest) -> QuerySet[VerificationImage]:

@@ -73,7 +73,7 @@ def test_incomplete_draft_cannot_be_submitted(make_account):
     with pytest.raises(ValidationError) as info:
         services.verification_submit(request=request, acting_user=account)
     assert info.value.code == "incomplete"
-    assert selectors.missing_parts(request) == ["identity", "front", "back", "liveness"]
+    assert selectors.missing_parts(request) == ["front", "identity", "back", "liveness"]
 
 
 def test_too_few_liveness_frames_cannot_be_submitted(make_request):
