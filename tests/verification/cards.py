@@ -107,7 +107,7 @@ def identity_for(name: str, number: str, **changes) -> Identity:
     base = random_identity(rng)
     born = ric.get_birth_date(number)
     sex = "男" if int(number[16]) % 2 else "女"
-    return replace(base, name=name, number=number, birth=born, sex=sex, **changes)
+    return replace(base, **{"name": name, "number": number, "birth": born, "sex": sex, **changes})
 
 
 # ---------------------------------------------------------------------------

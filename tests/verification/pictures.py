@@ -23,7 +23,7 @@ DEFAULT_NUMBER = "11010519491231002X"
 
 
 def card_jpeg(seed: int = 0, size=(1000, 750), *, side: str = "front", name: str = DEFAULT_NAME,
-              number: str = DEFAULT_NUMBER, blur: float = 0, glare: bool = False,
+              number: str = DEFAULT_NUMBER, blur: float = 0, glare: bool | float = False,
               quality: int = 88, exif: bytes | None = None, squash: bool = False,
               face: bool = True, **shot) -> bytes:
     """A photo of one side of the card of ``name``/``number``, good unless told otherwise.
@@ -42,8 +42,10 @@ def card_jpeg(seed: int = 0, size=(1000, 750), *, side: str = "front", name: str
     photo = replace(cards.Shot(size=size, rotation=rng.uniform(-6, 6), quality=quality,
                                background=rng.choice(("desk", "busy"))),
                     blur=blur, **shot)
-    if glare:
+    if glare is True:
         photo = replace(photo, glare=0.12, glare_at=(0.35, 0.4))
+    elif glare:
+        photo = replace(photo, glare=glare)  # where: glare_at=(x, y) among ``shot``
     data = cards.photograph(draw, photo, seed=seed)
     if exif:
         image = Image.open(io.BytesIO(data))

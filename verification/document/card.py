@@ -24,6 +24,7 @@ import numpy as np
 
 SEARCH_EDGE = 800  # long edge of the copy the outline is searched on
 MIN_AREA_SHARE = 0.03  # outlines smaller than this share of the photo are ignored
+MIN_DETAIL = 0.03  # a card's inside has text and pattern; a plain coloured box does not
 MIN_SIDE_SUPPORT = 0.6  # share of a side's length that must lie on an edge (3 of 4 sides)
 PLAUSIBLE_RATIO = (1.2, 2.0)
 ID1_WINDOW = (1.44, 1.80)  # an ID-1 card's ratio as photographed (perspective included)
@@ -42,6 +43,7 @@ class Candidate:
     support: float  # the weakest side's edge support
     border_sides: int  # sides lying on the photo's border
     ratio: float  # long/short, from the mean lengths of opposite sides
+    detail: float = 1.0  # share of edge pixels inside: a card has print, a plain box has none
 
 
 @dataclass
@@ -70,20 +72,21 @@ def find_card(image: np.ndarray) -> CardSearch:
             break
     search = CardSearch(scale=scale, candidates=len(found))
     complete = [c for c in found if c.border_sides == 0 and c.support >= MIN_SIDE_SUPPORT
-                and not _touches_border(c, small.shape)]
+                and c.detail >= MIN_DETAIL and not _touches_border(c, small.shape)]
     # Prefer outlines shaped like a document (a card, a passport page, even a
     # sheet of paper: the proportions rule judges it later) over slivers.
     plausible = [c for c in complete if PLAUSIBLE_RATIO[0] <= c.ratio <= PLAUSIBLE_RATIO[1]]
     complete = plausible or complete
     if complete:
         search.card = max(complete, key=lambda c: c.area_share * (0.5 + c.support))
-    cut = [c for c in found if c.border_sides > 0 and c.area_share >= 0.08]
-    if cut and (search.card is None or cut[0].area_share > 2.5 * search.card.area_share):
+    cut = [c for c in found if c.border_sides > 0 and c.area_share >= 0.08
+           and c.support >= MIN_SIDE_SUPPORT]
+    if cut:
         best = max(cut, key=lambda c: c.area_share)
-        if best.support >= MIN_SIDE_SUPPORT:
+        if search.card is None or best.area_share > 2.5 * search.card.area_share:
             search.cut_off = best
-            search.card = None if search.card is None or not _inside(search.card, best) \
-                else search.card
+            if search.card is not None and _inside(search.card, best):
+                search.card = None  # what looked whole was a part of the cut card (its portrait)
     return search
 
 
@@ -199,7 +202,17 @@ def _describe(quad: np.ndarray, edges: np.ndarray, w: int, h: int) -> Candidate:
     # other three must really be there.
     support = sorted(supports)[1] if len(supports) == 4 else min(supports, default=0.0)
     return Candidate(quad, float(cv2.contourArea(quad)) / (w * h), support, border,
-                     float(ratio))
+                     float(ratio), _detail(quad, edges))
+
+
+def _detail(quad: np.ndarray, edges: np.ndarray) -> float:
+    """Share of edge pixels inside the quadrilateral, shrunk to leave its outline out."""
+    centre = quad.mean(axis=0)
+    inner = (centre + (quad - centre) * 0.85).astype(np.int32)
+    mask = np.zeros(edges.shape, np.uint8)
+    cv2.fillConvexPoly(mask, inner, 1)
+    inside = int(mask.sum())
+    return float((edges[mask > 0] > 0).sum()) / inside if inside else 0.0
 
 
 def _touches_border(candidate: Candidate, shape: tuple[int, ...]) -> bool:
