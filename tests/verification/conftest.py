@@ -17,7 +17,7 @@ from verification.models import VerificationRequest
 from .pictures import card_jpeg, frame_jpeg, upload
 
 # Valid mainland resident ID numbers (checksums correct), all adults.
-ID_NUMBERS = ["11010519491231002X", "110101199003074477", "440308198808084512"]
+ID_NUMBERS = ["11010519491231002X", "110101199003074477", "31010119880808451X"]
 
 
 @pytest.fixture
