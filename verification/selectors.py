@@ -78,12 +78,23 @@ def frames(request: VerificationRequest) -> QuerySet[VerificationImage]:
 
 def case_page(request: VerificationRequest) -> dict:
     """What the staff case page shows beside the request itself."""
+    from .check_texts import describe
+    from .document.review import comparison
+
     images = list(request.images.order_by("kind", "received_at", "pk"))
+    sides = ("front", "back")
+    readings = {r.image.kind: r for r in DocumentReading.objects.filter(
+        image__request=request, image__kind__in=sides).select_related("image", "crop")}
+    checks = list(request.checks.all())
     return {
-        "id_images": sorted((i for i in images if i.kind != VerificationImage.Kind.FRAME),
+        "id_images": sorted((i for i in images if i.kind in sides),
                             key=lambda i: i.kind != VerificationImage.Kind.FRONT),
         "frames": [i for i in images if i.kind == VerificationImage.Kind.FRAME],
-        "checks": list(request.checks.all()),
+        "checks": checks,
+        "check_texts": [describe(c) for c in checks],
+        "cards": [{"side": side, "original": next((i for i in images if i.kind == side), None),
+                   "reading": readings.get(side)} for side in sides],
+        "comparison": comparison(request, readings.get("front"), readings.get("back")),
         "holds": account_active_holds(request.account),
         "timeline": account_timeline(request.account, limit=30),
         "history": list(
