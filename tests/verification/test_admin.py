@@ -74,7 +74,15 @@ def test_case_page_shows_typed_beside_read_with_differences_and_the_flattened_ca
     assert "differs" not in number_row and "1101**********002X" in number_row
     crops = DocumentReading.objects.filter(image__request=vr).values_list("crop_id", flat=True)
     for crop in crops:
-        assert reverse("verification:staff_image", args=[crop]) in page
+        url = reverse("verification:staff_image", args=[crop])
+        assert url in page
+        served = client.get(url)  # the same permission-checked, audited view as the originals
+        assert served.status_code == 200 and served["Content-Type"] == "image/jpeg"
+        assert served.content[:3] == b"\xff\xd8\xff"
+    from accounts.models import StatusEvent
+
+    viewed = StatusEvent.objects.filter(account=vr.account, kind="id_images_viewed")
+    assert {e.data["image"] for e in viewed} == {"front_card", "back_card"}
     assert "The name on the card differs from the name typed." in page
 
 
