@@ -160,12 +160,17 @@ def verdict(data: bytes, side: str, person, typed_number: str) -> tuple[str, lis
 # CPU per submission against a naive full-resolution decode
 # ---------------------------------------------------------------------------
 def submission_checks(files: list[bytes]) -> None:
-    from verification.document import reading
+    """What the worker does with one submission's pictures (the database work aside)."""
+    from verification.checks import rgb_of
+    from verification.document import likeness, reading
 
     front, back, selfie = files
-    reading.read_photo(front)
+    read = reading.read_photo(front)
     reading.read_photo(back)
     reading.faces_in_frame(selfie)
+    if read.crop:  # the reviewer's hint: portrait against the liveness face
+        likeness.descriptor(reading.portrait_of(read.crop, read.kind))
+        likeness.descriptor(rgb_of(selfie))
 
 
 def naive_decode(files: list[bytes]) -> None:
@@ -198,9 +203,10 @@ def main() -> None:
     if args.quick:
         args.fronts, args.backs, args.bad_each, args.rounds = 16, 8, 2, 3
     _setup()
-    from verification.document import ocr
+    from verification.document import likeness, ocr
 
     ocr.engine()  # load the models once, as a worker does, outside the measurements
+    likeness._load()
     started = time.monotonic()
 
     number_ok = name_ok = 0
@@ -210,6 +216,8 @@ def main() -> None:
             data, person, typed = good_photo(i, side)
             outcome, findings, info = verdict(data, side, person, typed)
             good_total += 1
+            if good_total % 40 == 0:
+                print(f"... {good_total} good photos done", file=sys.stderr, flush=True)
             if side == "front":
                 number_ok += info["fields"].get("number") == person.number
                 name_ok += info["fields"].get("name") == person.name

@@ -36,6 +36,7 @@ LABELS = {
     "identity_changed": _("Account not verified with another identity"),
     "liveness": _("Liveness (stub rules)"),
     "liveness_face": _("A face in the liveness frames"),
+    "face_likeness": _("Card portrait and liveness face (hint only)"),
 }
 
 VERDICTS = {
@@ -78,13 +79,25 @@ NOT_FIXABLE_FAILURES = {
 }
 
 
+def _likeness(detail: dict) -> str:
+    if not detail.get("compared"):
+        return str(_("Not compared: no face found on both sides."))
+    if detail.get("likely_same_person"):
+        text = _("Distance %(distance)s: likely the same person. A hint, not a decision.")
+    else:
+        text = _("Distance %(distance)s: may be different people. Compare by eye.")
+    return str(text) % {"distance": detail.get("distance")}
+
+
 def describe(check: CheckResult) -> dict:
     """Return the check's label, a verdict sentence and what a reviewer needs from its detail."""
     side, _sep, base = check.name.partition("_")
     if side not in SIDE_WORDS:
         side, base = "", check.name
     label = LABELS.get(base, base)
-    if check.passed:
+    if check.name == "face_likeness":
+        verdict = _likeness(check.detail)
+    elif check.passed:
         verdict = _("Passed.")
     elif check.detail.get("error"):
         verdict = _("The check could not run; decide by eye.")

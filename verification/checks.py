@@ -118,6 +118,7 @@ def run_all(request: VerificationRequest) -> list[Outcome]:
     frames = [i for i in stored if i.kind == "frame"]
     outcomes.append(check_liveness(request, frames))
     outcomes.extend(guarded("liveness_face", "", lambda: check_liveness_face(frames)))
+    outcomes.extend(guarded("face_likeness", "", lambda: check_face_likeness(stored, frames)))
     return outcomes
 
 
@@ -286,3 +287,42 @@ def check_liveness_face(frames: list[VerificationImage]) -> list[Outcome]:
     return [Outcome("liveness_face", passed, with_face / len(frames),
                     "" if passed else "no_face_in_frames", True,
                     {"frames": len(frames), "with_face": with_face, "needed": need})]
+
+
+def check_face_likeness(stored: list[VerificationImage],
+                        frames: list[VerificationImage]) -> list[Outcome]:
+    """A hint for the reviewer: how alike the card's portrait and the liveness face look.
+
+    Informational only: it always "passes" (never rejects, never routes);
+    the detail says the distance and dlib's rule-of-thumb verdict.
+    """
+    from .document import likeness
+    from .document.reading import portrait_of
+
+    front = next((i for i in stored if i.kind == "front"), None)
+    reading = DocumentReading.objects.filter(image=front).select_related("crop").first() \
+        if front else None
+    if reading is None or reading.crop is None or not reading.crop.name:
+        return [Outcome("face_likeness", True, 0.0, detail={"compared": False,
+                                                            "why": "no card portrait"})]
+    portrait = likeness.descriptor(portrait_of(images.load(reading.crop.name),
+                                               reading.data.get("kind", "")))
+    seen = None
+    for frame in frames[:3]:
+        seen = likeness.descriptor(rgb_of(images.load(frame.name)))
+        if seen is not None:
+            break
+    if portrait is None or seen is None:
+        why = "no face found in the portrait" if portrait is None else "no face in the frames"
+        return [Outcome("face_likeness", True, 0.0, detail={"compared": False, "why": why})]
+    distance = likeness.distance(portrait, seen)
+    return [Outcome("face_likeness", True, max(0.0, 1.0 - distance), detail={
+        "compared": True, "distance": round(distance, 3),
+        "likely_same_person": distance < likeness.SAME_PERSON_DISTANCE, "hint_only": True})]
+
+
+def rgb_of(data: bytes):
+    import numpy as np
+
+    picture, _size = images.downscaled(data, 640)
+    return np.asarray(picture)

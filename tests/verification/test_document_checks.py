@@ -42,6 +42,8 @@ def test_good_cards_go_to_review_with_what_was_read_and_the_flattened_cards(
     assert _check(vr, "read_number").passed and _check(vr, "read_name").passed
     assert _check(vr, "front_face").passed and _check(vr, "validity").passed
     assert _check(vr, "liveness_face").passed
+    likeness = _check(vr, "face_likeness").detail  # a hint only: the same astronaut both sides
+    assert likeness["compared"] and likeness["likely_same_person"]
     crops = vr.images.filter(kind__in=["front_card", "back_card"])
     assert sorted(crops.values_list("kind", flat=True)) == ["back_card", "front_card"]
     front = DocumentReading.objects.get(image__request=vr, image__kind="front")

@@ -156,3 +156,12 @@ def faces_in_frame(data: bytes) -> int:
     grey = cv2.cvtColor(np.asarray(picture), cv2.COLOR_RGB2GRAY)
     return len(faces.find_faces(grey, min_share=0.12))
 
+
+def portrait_of(crop_jpeg: bytes, kind: str) -> np.ndarray:
+    """The portrait area of a stored flattened card, as RGB."""
+    flat = cv2.imdecode(np.frombuffer(crop_jpeg, np.uint8), cv2.IMREAD_COLOR)
+    region = {"cn_front": CN_PORTRAIT, "passport": PASSPORT_PORTRAIT}.get(kind, (0, 0, 1, 1))
+    h, w = flat.shape[:2]
+    x0, y0, x1, y1 = region
+    return cv2.cvtColor(flat[int(h * y0):int(h * y1), int(w * x0):int(w * x1)],
+                        cv2.COLOR_BGR2RGB)
