@@ -155,3 +155,24 @@ def test_sqlite_gets_the_distance_function(tmp_path):
     phash.register_sqlite(None, wrapper)
     assert connection.execute("select portal_hamming(-1, 0)").fetchone()[0] == 64
 
+
+
+@pytest.mark.django_db
+def test_retention_purge_takes_what_was_read_with_the_photos(make_request, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from verification import services
+    from verification.models import DocumentReading, VerificationRequest
+
+    request = make_request()
+    stored = verification_document_read(image_id=request.images.get(kind="front").pk)
+    assert stored.data["fields"]["name"] == "张三" and stored.crop.name
+    long_ago = timezone.now() - timedelta(days=settings.PORTAL_IMAGE_RETENTION_DAYS + 1)
+    VerificationRequest.objects.filter(pk=request.pk).update(state="rejected",
+                                                             decided_at=long_ago)
+    services.verification_images_purge()
+    stored = DocumentReading.objects.get(pk=stored.pk)
+    assert stored.data == {} and stored.number_encrypted == ""
+    assert not request.images.exclude(name="").exists()  # photos and flattened cards

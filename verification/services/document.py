@@ -64,9 +64,9 @@ def _claim(image_id: int, now: datetime) -> DocumentReading | None:
 
 
 @transaction.atomic
-def _finish_failed(reading_pk: int, error: str) -> DocumentReading:
-    reading = DocumentReading.objects.select_for_update().get(pk=reading_pk)
-    if reading.state == DocumentReading.State.READING:
+def _finish_failed(reading_pk: int, error: str) -> DocumentReading | None:
+    reading = DocumentReading.objects.select_for_update().filter(pk=reading_pk).first()
+    if reading is not None and reading.state == DocumentReading.State.READING:
         reading.state = DocumentReading.State.FAILED
         reading.error = error
         reading.finished_at = timezone.now()
@@ -74,15 +74,17 @@ def _finish_failed(reading_pk: int, error: str) -> DocumentReading:
     return reading
 
 
-def _finish(reading_pk: int, result: Reading) -> DocumentReading:
+def _finish(reading_pk: int, result: Reading) -> DocumentReading | None:
     stored_crop = None
     if result.crop:
         stored_crop = images.store(images.CleanImage(result.crop, 0, 0),
                                    folder="verification/cards")
     with transaction.atomic():
         reading = (DocumentReading.objects.select_for_update().select_related("image")
-                   .get(pk=reading_pk))
-        if reading.state != DocumentReading.State.READING:  # another worker got there first
+                   .filter(pk=reading_pk).first())
+        # The photo was replaced meanwhile (the reading went with it), or another
+        # worker finished first: keep nothing of this reading.
+        if reading is None or reading.state != DocumentReading.State.READING:
             transaction.on_commit(lambda: images.delete(stored_crop or ""))
             return reading
         image = reading.image
