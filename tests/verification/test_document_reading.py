@@ -176,3 +176,28 @@ def test_retention_purge_takes_what_was_read_with_the_photos(make_request, setti
     stored = DocumentReading.objects.get(pk=stored.pk)
     assert stored.data == {} and stored.number_encrypted == ""
     assert not request.images.exclude(name="").exists()  # photos and flattened cards
+
+
+def test_a_card_the_engine_cannot_read_goes_to_a_person_not_back_to_the_owner():
+    from verification.document import judge
+
+    unreadable = {"card": "found", "kind": "unknown", "fields": {},
+                  "metrics": {"text_rows": 1, "ratio": 1.58}}
+    [finding] = judge.judge_front(unreadable, "", document_type="cn_ric", typed_name="张三",
+                                  typed_number="11010519491231002X", today=date.today())
+    assert (finding.passed, finding.code, finding.fixable) == (False, "unreadable", False)
+    page_of_text = {**unreadable, "metrics": {"text_rows": 12}}
+    [finding] = judge.judge_front(page_of_text, "", document_type="cn_ric", typed_name="张三",
+                                  typed_number="11010519491231002X", today=date.today())
+    assert (finding.code, finding.fixable) == ("not_id_card", True)
+
+
+def test_a_misread_number_is_not_taken_for_a_typing_mistake():
+    from verification.document import judge
+
+    read = {"card": "found", "kind": "cn_front", "face": True, "fields": {"name": "张三"}}
+    findings = judge.judge_front(read, "11010519491231002Y", document_type="cn_ric",
+                                 typed_name="张三", typed_number="11010519491231002X",
+                                 today=date.today())
+    number = next(f for f in findings if f.name == "read_number")
+    assert (number.code, number.fixable) == ("number_unread", False)  # checksum fails: a misread
