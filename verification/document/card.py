@@ -28,6 +28,7 @@ MIN_DETAIL = 0.03  # a card's inside has text and pattern; a plain coloured box 
 MIN_SIDE_SUPPORT = 0.6  # share of a side's length that must lie on an edge (3 of 4 sides)
 PLAUSIBLE_RATIO = (1.2, 2.0)
 ID1_WINDOW = (1.44, 1.80)  # an ID-1 card's ratio as photographed (perspective included)
+DOCUMENT_RATIOS = (1.30, 1.80)  # ID-1 and ID-3 (a passport page) as photographed
 BORDER_MARGIN = 0.012  # a corner this close to the photo's border touches it
 
 # Card sizes (long/short ratio and the flattened size): ID-1 is 85.6 × 54 mm
@@ -67,6 +68,10 @@ def find_card(image: np.ndarray) -> CardSearch:
     for gentle in (False, True):  # the second pass finds faint outlines (card on white paper)
         edges = _edges(small, gentle=gentle)
         found += _candidates(edges, close=9 if gentle else 5)
+        if not gentle:
+            # A card's own pattern can break the inside of its outline into pieces;
+            # its light, colourless surface still stands out from a coloured desk.
+            found += _surface_candidates(small, edges)
         if any(c.border_sides == 0 and c.support >= 0.9 and c.area_share >= 0.08
                and ID1_WINDOW[0] <= c.ratio <= ID1_WINDOW[1] for c in found):
             break
@@ -78,7 +83,7 @@ def find_card(image: np.ndarray) -> CardSearch:
     plausible = [c for c in complete if PLAUSIBLE_RATIO[0] <= c.ratio <= PLAUSIBLE_RATIO[1]]
     complete = plausible or complete
     if complete:
-        search.card = max(complete, key=lambda c: c.area_share * (0.5 + c.support))
+        search.card = max(complete, key=_likelihood)
     cut = [c for c in found if c.border_sides > 0 and c.area_share >= 0.08
            and c.support >= MIN_SIDE_SUPPORT]
     if cut:
@@ -88,6 +93,12 @@ def find_card(image: np.ndarray) -> CardSearch:
             if search.card is not None and _inside(search.card, best):
                 search.card = None  # what looked whole was a part of the cut card (its portrait)
     return search
+
+
+def _likelihood(c: Candidate) -> float:
+    """Large, well-outlined, and shaped like an ID card or a passport page."""
+    shaped = 1.0 if DOCUMENT_RATIOS[0] <= c.ratio <= DOCUMENT_RATIOS[1] else 0.5
+    return c.area_share * (0.5 + c.support) * shaped
 
 
 def _edges(small: np.ndarray, *, gentle: bool = False) -> np.ndarray:
@@ -123,6 +134,28 @@ def _candidates(edges: np.ndarray, *, close: int = 5) -> list[Candidate]:
             if polygon is not None:
                 out.append(_describe(polygon, support_map, w, h))
     return _deduplicate(out)
+
+
+def _surface_candidates(small: np.ndarray, edges: np.ndarray) -> list[Candidate]:
+    """Candidates from the light, unsaturated regions of the photo (a card's surface)."""
+    h, w = edges.shape
+    hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
+    surface = ((hsv[..., 1] < 45) & (hsv[..., 2] > 140)).astype(np.uint8) * 255
+    surface = cv2.morphologyEx(surface, cv2.MORPH_CLOSE, np.ones((15, 15), np.uint8))
+    surface = cv2.morphologyEx(surface, cv2.MORPH_OPEN, np.ones((9, 9), np.uint8))
+    contours, _ = cv2.findContours(surface, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    support_map = cv2.dilate(edges, np.ones((9, 9), np.uint8))
+    edge_points = np.argwhere(edges > 0)[:, ::-1].astype(np.float32)
+    out = []
+    for contour in contours:
+        hull = cv2.convexHull(contour)
+        area = cv2.contourArea(hull)
+        if not MIN_AREA_SHARE * w * h <= area <= 0.9 * w * h:
+            continue
+        quad = _quad(hull, area)
+        if quad is not None:
+            out.append(_describe(_refine(quad, edge_points), support_map, w, h))
+    return out
 
 
 def _polygon(hull: np.ndarray) -> np.ndarray | None:
