@@ -204,7 +204,8 @@ def _typed_number(request: VerificationRequest) -> str:
 def check_reused_photo(request: VerificationRequest, sides: list[VerificationImage]) -> Outcome:
     """Fail when an ID photo is (nearly) the same picture as one of another account.
 
-    "Nearly": the perceptual hashes differ in at most
+    Fronts are compared with fronts, backs with backs. "Nearly": the
+    perceptual hashes differ in at most
     ``PORTAL_PHOTO_REUSE_MAX_DISTANCE`` bits, computed by the database, so
     the same photo cropped a little, turned a degree or re-encoded is caught.
     """
@@ -217,7 +218,7 @@ def check_reused_photo(request: VerificationRequest, sides: list[VerificationIma
         bits = image.phash_bits if image.phash_bits is not None else to_signed(image.phash)
         if bits is None:
             continue
-        near = (others.annotate(distance=HammingDistance(
+        near = (others.filter(kind=image.kind).annotate(distance=HammingDistance(
                     F("phash_bits"), Value(bits, output_field=BigIntegerField())))
                 .filter(distance__lte=limit).order_by("distance")
                 .values_list("request_id", "distance")[:5])

@@ -322,8 +322,9 @@ CELERY_BEAT_SCHEDULE["verification-images-purge"] = {
     "task": "verification.tasks.verification_images_purge", "schedule": timedelta(hours=1)}
 # --- Document checks (verification/document/) ---
 # Two photos are "the same picture" when their 64-bit perceptual hashes differ
-# in at most this many bits (a 1 % crop or a 1° turn changes a few bits).
-PORTAL_PHOTO_REUSE_MAX_DISTANCE = env.int("PORTAL_PHOTO_REUSE_MAX_DISTANCE", default=8)
+# in at most this many bits (a 1 % crop or a 1° turn changes 2-6 bits; see
+# docs/verification.md for how close unrelated photos of one card template come).
+PORTAL_PHOTO_REUSE_MAX_DISTANCE = env.int("PORTAL_PHOTO_REUSE_MAX_DISTANCE", default=6)
 # Reads of one ID photo started before it is marked unreadable (a worker
 # killed mid-read starts it again); the case then goes to a person.
 PORTAL_DOCUMENT_READ_MAX_ATTEMPTS = env.int("PORTAL_DOCUMENT_READ_MAX_ATTEMPTS", default=2)

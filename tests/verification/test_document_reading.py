@@ -106,9 +106,19 @@ def test_the_same_photo_cropped_or_turned_is_seen_as_reused(make_request, change
     assert other.pk not in outcome.detail["other_requests"]
 
 
+def _varied_photo(seed: int, side: str) -> bytes:
+    import random
+
+    rng = random.Random(seed)
+    draw = cards.draw_front if side == "front" else cards.draw_back
+    return cards.photograph(draw(cards.identity_for("张三", ID_NUMBERS[0]), seed=seed),
+                            cards.random_shot(rng, size=(1000, 750), seed=seed), seed=seed)
+
+
 @pytest.mark.django_db
 def test_different_photos_of_the_same_template_are_not_reuse(make_request):
-    requests = [make_request(number=ID_NUMBERS[i % 3], seed=900 + i) for i in range(4)]
+    requests = [make_request(front=_varied_photo(900 + i, "front"),
+                             back=_varied_photo(950 + i, "back")) for i in range(4)]
     for request in requests:
         sides = list(request.images.filter(kind__in=["front", "back"]))
         assert checks.check_reused_photo(request, sides).passed is True
