@@ -191,13 +191,17 @@ def test_retention_purge_takes_what_was_read_with_the_photos(make_request, setti
 def test_a_card_the_engine_cannot_read_goes_to_a_person_not_back_to_the_owner():
     from verification.document import judge
 
-    unreadable = {"card": "found", "kind": "unknown", "fields": {},
+    unreadable = {"card": "found", "kind": "unknown", "fields": {}, "face": True,
                   "metrics": {"text_rows": 1, "ratio": 1.58}}
     [finding] = judge.judge_front(unreadable, "", document_type="cn_ric", typed_name="张三",
                                   typed_number="11010519491231002X", today=date.today())
     assert (finding.passed, finding.code, finding.fixable) == (False, "unreadable", False)
     page_of_text = {**unreadable, "metrics": {"text_rows": 12}}
     [finding] = judge.judge_front(page_of_text, "", document_type="cn_ric", typed_name="张三",
+                                  typed_number="11010519491231002X", today=date.today())
+    assert (finding.code, finding.fixable) == ("not_id_card", True)
+    blank_sheet = {**unreadable, "face": False}  # no ID text and no portrait
+    [finding] = judge.judge_front(blank_sheet, "", document_type="cn_ric", typed_name="张三",
                                   typed_number="11010519491231002X", today=date.today())
     assert (finding.code, finding.fixable) == ("not_id_card", True)
 

@@ -121,6 +121,9 @@ def judge_front(reading: dict, number: str, *, document_type: str, typed_name: s
         if kind == "cn_back":
             return [fail("front_document", "wrong_side", found="back")]
         if kind != "cn_front":
+            if face is False:  # no resident-ID text and no portrait: not the card's front
+                return [fail("front_document", "not_id_card", text_rows=reading.get(
+                    "metrics", {}).get("text_rows", 0))]
             return _unreadable_or_not_a_document("front_document", reading)
         return [ok("front_document"), face_finding,
                 *_cross_check_ric(reading.get("fields", {}), number, typed_name, typed_number)]
