@@ -173,7 +173,9 @@ def check_side(request: VerificationRequest, side: str, image: VerificationImage
     """Find, flatten and read the card in one ID photo; judge it and cross-check it."""
     from .services.document import read_number, verification_document_read
 
-    if not images.private_storage().exists(image.name):  # deleted or lost: ask again
+    try:
+        images.load(image.name)  # deleted or lost: ask for it again
+    except (OSError, ValidationError):
         return [Outcome(f"{side}_present", False, 0.0, "missing", True, side=side)]
     reading = verification_document_read(image_id=image.pk)
     if reading is None:
