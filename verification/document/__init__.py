@@ -5,7 +5,11 @@
 - ``fields``: OCR lines → the fields of a resident ID (front, back) or a passport's MRZ
 - ``faces``: is there a face (OpenCV's Haar cascade, inside the OpenCV wheel)
 - ``reading``: one photo → a ``Reading`` (what was found, measured and read)
-- ``phash``: perceptual hashes as signed 64-bit integers for the database
+- ``judge``: a reading and what was typed → findings (pass, fixable, for a person)
+- ``likeness``: a hint for reviewers, dlib's face embedding (models in a registry package)
+- ``phash``: perceptual hashes as signed 64-bit integers, distance in the database
+- ``review``: typed beside read, for the staff case page
 
-Models are loaded once per worker process, on first use.
+Models are loaded once per worker process, on first use. Nothing here writes:
+``verification.services.document`` stores readings.
 """
