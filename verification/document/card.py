@@ -140,7 +140,7 @@ def _surface_candidates(small: np.ndarray, edges: np.ndarray) -> list[Candidate]
     """Candidates from the light, unsaturated regions of the photo (a card's surface)."""
     h, w = edges.shape
     hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
-    surface = ((hsv[..., 1] < 45) & (hsv[..., 2] > 140)).astype(np.uint8) * 255
+    surface = ((hsv[..., 1] < 30) & (hsv[..., 2] > 140)).astype(np.uint8) * 255
     surface = cv2.morphologyEx(surface, cv2.MORPH_CLOSE, np.ones((15, 15), np.uint8))
     surface = cv2.morphologyEx(surface, cv2.MORPH_OPEN, np.ones((9, 9), np.uint8))
     contours, _ = cv2.findContours(surface, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
