@@ -39,7 +39,12 @@ def card_jpeg(seed: int = 0, size=(1000, 750), *, side: str = "front", name: str
         draw = draw.resize((draw.width, draw.width))
         shot.setdefault("card_width", 0.5)
     rng = random.Random(seed)
+    # Framing varies with the seed, as two people's photos do (so unrelated test
+    # photos do not look like one photo to the reuse check).
     photo = replace(cards.Shot(size=size, rotation=rng.uniform(-6, 6), quality=quality,
+                               card_width=rng.uniform(0.6, 0.78),
+                               center=(0.5 + rng.uniform(-0.05, 0.05),
+                                       0.5 + rng.uniform(-0.04, 0.04)),
                                background=rng.choice(("desk", "busy"))),
                     blur=blur, **shot)
     if glare is True:

@@ -79,7 +79,8 @@ FIXABLE = {
     "glare_number": (lambda: {"front": card_jpeg(34, glare=0.09, glare_at=(0.6, 0.86))},
                      "reflects on the document number"),
     "blurred": (lambda: {"back": card_jpeg(35, side="back", blur=6)}, "back photo is blurred"),
-    "no_face_on_card": (lambda: {"front": card_jpeg(36, face=False)},
+    "no_face_on_card": (lambda: {"front": card_jpeg(36, face=False, card_width=0.72,
+                                                    center=(0.5, 0.5))},
                         "could not see the portrait"),
     "wrong_side": (lambda: {"front": card_jpeg(37, side="back")}, "shows the other side"),
 }

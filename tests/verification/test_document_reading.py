@@ -83,6 +83,15 @@ def test_hamming_distance_of_signed_hashes():
     assert phash.hamming(a, 0) == 64 and phash.hamming(5, 6) == 2
 
 
+def _varied_photo(seed: int, side: str) -> bytes:
+    import random
+
+    rng = random.Random(seed)
+    draw = cards.draw_front if side == "front" else cards.draw_back
+    return cards.photograph(draw(cards.identity_for("张三", ID_NUMBERS[0]), seed=seed),
+                            cards.random_shot(rng, size=(1000, 750), seed=seed), seed=seed)
+
+
 def _variant(data: bytes, *, crop: float = 0.0, turn: float = 0.0) -> bytes:
     image = Image.open(io.BytesIO(data)).convert("RGB")
     w, h = image.size
@@ -97,22 +106,13 @@ def _variant(data: bytes, *, crop: float = 0.0, turn: float = 0.0) -> bytes:
 @pytest.mark.parametrize("change", [{"crop": 0.01}, {"turn": 1.0}, {"crop": 0.01, "turn": -1.0}])
 def test_the_same_photo_cropped_or_turned_is_seen_as_reused(make_request, change):
     photo = card_jpeg(4343)
-    first = make_request(front=photo)
-    second = make_request(front=_variant(photo, **change))
-    other = make_request(number=ID_NUMBERS[1])
+    first = make_request(front=photo, back=_varied_photo(4401, "back"))
+    second = make_request(front=_variant(photo, **change), back=_varied_photo(4402, "back"))
+    other = make_request(front=_varied_photo(4403, "front"), back=_varied_photo(4404, "back"))
     sides = list(second.images.filter(kind__in=["front", "back"]))
     outcome = checks.check_reused_photo(second, sides)
     assert outcome.passed is False and first.pk in outcome.detail["other_requests"]
     assert other.pk not in outcome.detail["other_requests"]
-
-
-def _varied_photo(seed: int, side: str) -> bytes:
-    import random
-
-    rng = random.Random(seed)
-    draw = cards.draw_front if side == "front" else cards.draw_back
-    return cards.photograph(draw(cards.identity_for("张三", ID_NUMBERS[0]), seed=seed),
-                            cards.random_shot(rng, size=(1000, 750), seed=seed), seed=seed)
 
 
 @pytest.mark.django_db
