@@ -54,9 +54,11 @@ makemessages: setup
 services:
 	.ci/ensure-services
 
+# Chromium for the journeys; the CJK and DejaVu fonts also draw the tests' generated ID cards.
 browser:
-	@test -x /usr/bin/chromium && dpkg -s fonts-noto-cjk >/dev/null 2>&1 \
-		|| .ci/install-system-packages chromium fonts-noto-cjk
+	@test -x /usr/bin/chromium -a -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc \
+	  -a -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf \
+	  || .ci/install-system-packages chromium fonts-noto-cjk fonts-dejavu-core
 
 lint: setup-test
 	$(VENV)/bin/ruff check .

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -51,7 +52,8 @@ _RULES: tuple[Rule, ...] = (
     Rule("ACC-2", _("Account trading and severe violations"), ("severe_violation",)),
 )
 RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}
-RULE_CHOICES = [(rule.id, f"{rule.id} · {rule.title}") for rule in _RULES]
+# Lazy labels: each is translated when shown, never once at import.
+RULE_CHOICES = [(rule.id, format_lazy("{} · {}", rule.id, rule.title)) for rule in _RULES]
 # The rule a hold cites when its placer names none: the first one listing the reason.
 DEFAULT_RULE: dict[str, str] = {}
 for _rule in _RULES:

@@ -6,3 +6,11 @@ class VerificationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "verification"
     verbose_name = _("Real-name verification")
+
+    def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        from .document.phash import register_sqlite
+
+        # The reuse check's Hamming distance on SQLite (the embedded run).
+        connection_created.connect(register_sqlite, dispatch_uid="verification_hamming")

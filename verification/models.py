@@ -141,11 +141,14 @@ class VerificationImage(models.Model):
         FRONT = "front", _("ID front")
         BACK = "back", _("ID back")
         FRAME = "frame", _("Liveness frame")
+        # The card found in a photo, flattened by the document checks (for reviewers).
+        FRONT_CARD = "front_card", _("ID front, card flattened")
+        BACK_CARD = "back_card", _("ID back, card flattened")
 
     request = models.ForeignKey(
         VerificationRequest, on_delete=models.CASCADE, related_name="images"
     )
-    kind = models.CharField(max_length=8, choices=Kind.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
     # Name in storages["private"]; emptied when the retention purge deletes the file.
     # A CharField on purpose, not a FileField: nothing can derive a URL from it.
     name = models.CharField(max_length=200, blank=True)
@@ -153,6 +156,9 @@ class VerificationImage(models.Model):
     height = models.PositiveIntegerField(default=0)
     # Perceptual hash (hex) of the picture; kept after the purge so reuse is still seen.
     phash = models.CharField(max_length=16, blank=True, db_index=True)
+    # The same hash as a signed 64-bit integer, so the database computes the
+    # Hamming distance (bit_count of the XOR) for the reuse check.
+    phash_bits = models.BigIntegerField(null=True, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -208,3 +214,41 @@ class IdentityBinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number_masked} → {self.account}"
+
+
+class DocumentReading(models.Model):
+    """What the document checks found and read in one ID photo (one per photo).
+
+    ``attempts`` counts the reads started: a worker killed mid-read leaves the
+    row in ``reading``, and after ``PORTAL_DOCUMENT_READ_MAX_ATTEMPTS`` the
+    reading is marked failed (the case then goes to a person) instead of
+    being tried forever. The number read is encrypted like a typed one.
+    """
+
+    class State(models.TextChoices):
+        READING = "reading", _("Reading")
+        DONE = "done", _("Read")
+        FAILED = "failed", _("Could not be read")
+
+    image = models.OneToOneField(
+        VerificationImage, on_delete=models.CASCADE, related_name="reading"
+    )
+    state = models.CharField(max_length=8, choices=State.choices, default=State.READING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    # reading.Reading.as_json(): card found, kind, fields (no number), metrics, face.
+    data = models.JSONField(default=dict, blank=True)
+    number_encrypted = models.TextField(blank=True)
+    number_masked = models.CharField(max_length=32, blank=True)
+    crop = models.ForeignKey(
+        VerificationImage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"reading of {self.image} ({self.state})"
+
+    @property
+    def fields(self) -> dict:
+        return self.data.get("fields", {}) if self.state == self.State.DONE else {}

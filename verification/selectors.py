@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -10,10 +11,12 @@ from accounts.models import Account
 from accounts.selectors import account_active_holds, account_timeline
 from accounts.staff_views import CaseFacts, file_access_refusal
 
-from . import liveness
-from .models import VerificationImage, VerificationRequest
+from . import crypto, liveness
+from .models import DocumentReading, VerificationImage, VerificationRequest
 
-STEPS = ("who", "identity", "front", "back", "liveness", "review")
+# The front photo comes before the details: it is read in the background while
+# the owner goes on, and the details step offers what was read (prefill).
+STEPS = ("who", "front", "identity", "back", "liveness", "review")
 
 
 def own_request(account: Account, pk: int) -> VerificationRequest | None:
@@ -32,8 +35,9 @@ def missing_parts(request: VerificationRequest) -> list[str]:
     would be rejected automatically and use up one of the day's submissions.
     """
     kinds = list(request.images.values_list("kind", flat=True))
-    missing = [] if request.number_encrypted else ["identity"]
-    missing += [side for side in ("front", "back") if side not in kinds]
+    missing = [] if "front" in kinds else ["front"]
+    missing += [] if request.number_encrypted else ["identity"]
+    missing += [] if "back" in kinds else ["back"]
     frame_count = kinds.count(VerificationImage.Kind.FRAME)
     if not request.liveness_challenge or frame_count < liveness.backend().MIN_FRAMES:
         missing.append("liveness")
@@ -47,18 +51,53 @@ def next_step(request: VerificationRequest) -> str:
     return next(iter(missing_parts(request)), "review")
 
 
+def prefill(request: VerificationRequest) -> dict:
+    """What was read from the front photo, for the details step.
+
+    ``{"state": "ready", "name": ..., "number": ..., "document_type": ...}``
+    once read; ``{"state": "reading"}`` while the worker is at it; ``{}``
+    when there is nothing to offer (no photo, nothing readable, prefill off).
+    """
+    if not settings.PORTAL_DOCUMENT_PREFILL:
+        return {}
+    image = request.images.filter(kind=VerificationImage.Kind.FRONT).order_by("-pk").first()
+    if image is None:
+        return {}
+    reading = DocumentReading.objects.filter(image=image).first()
+    if reading is None or reading.state == DocumentReading.State.READING:
+        return {"state": "reading"}
+    found = reading.fields
+    number = crypto.decrypt(reading.number_encrypted) if reading.number_encrypted else ""
+    if not (found.get("name") or number):
+        return {}
+    kind = reading.data.get("kind")
+    return {"state": "ready", "name": found.get("name", ""), "number": number,
+            "document_type": {"cn_front": "cn_ric", "passport": "passport"}.get(kind, "")}
+
+
 def frames(request: VerificationRequest) -> QuerySet[VerificationImage]:
     return request.images.filter(kind=VerificationImage.Kind.FRAME).order_by("received_at", "pk")
 
 
 def case_page(request: VerificationRequest) -> dict:
     """What the staff case page shows beside the request itself."""
+    from .check_texts import describe
+    from .document.review import comparison
+
     images = list(request.images.order_by("kind", "received_at", "pk"))
+    sides = ("front", "back")
+    readings = {r.image.kind: r for r in DocumentReading.objects.filter(
+        image__request=request, image__kind__in=sides).select_related("image", "crop")}
+    checks = list(request.checks.all())
     return {
-        "id_images": sorted((i for i in images if i.kind != VerificationImage.Kind.FRAME),
+        "id_images": sorted((i for i in images if i.kind in sides),
                             key=lambda i: i.kind != VerificationImage.Kind.FRONT),
         "frames": [i for i in images if i.kind == VerificationImage.Kind.FRAME],
-        "checks": list(request.checks.all()),
+        "checks": checks,
+        "check_texts": [describe(c) for c in checks],
+        "cards": [{"side": side, "original": next((i for i in images if i.kind == side), None),
+                   "reading": readings.get(side)} for side in sides],
+        "comparison": comparison(request, readings.get("front"), readings.get("back")),
         "holds": account_active_holds(request.account),
         "timeline": account_timeline(request.account, limit=30),
         "history": list(

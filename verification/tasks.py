@@ -16,6 +16,18 @@ def verification_run_checks(request_id: int) -> str | None:
     return services.verification_run_checks(request_id=request_id)
 
 
+# Reading an ID photo right after its upload (the details step's prefill). A
+# worker killed mid-read redelivers the task; the reading counts its attempts.
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3,
+             soft_time_limit=60, time_limit=90)
+def verification_read_document(image_id: int) -> str | None:
+    """Find, flatten and read one ID photo (no-op if already read)."""
+    from .services.document import verification_document_read
+
+    reading = verification_document_read(image_id=image_id)
+    return reading.state if reading else None
+
+
 @shared_task(acks_late=True)
 def verification_requeue_stuck() -> int:
     """Beat: re-send checks lost to a broker outage or a dead worker."""

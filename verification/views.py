@@ -111,7 +111,11 @@ def _step_who(request, vr, name):
 
 
 def _step_identity(request, vr, name):
-    initial = {"legal_name": vr.legal_name, "document_type": vr.document_type or "cn_ric"}
+    prefill = selectors.prefill(vr)
+    initial = {"legal_name": vr.legal_name or prefill.get("name", ""),
+               "document_type": vr.document_type or prefill.get("document_type") or "cn_ric"}
+    if not vr.number_encrypted and prefill.get("number"):
+        initial["number"] = prefill["number"]  # the owner's own card, to confirm or correct
     form = IdentityForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -125,7 +129,7 @@ def _step_identity(request, vr, name):
             _error_into(form, error, "number" if error.code.startswith(("ric", "number", "under"))
                         else None)
     return render(request, "verification/step_form.html", _context(
-        vr, name, form=form, saved_number=vr.number_masked))
+        vr, name, form=form, saved_number=vr.number_masked, prefill=prefill))
 
 
 def _step_photo(request, vr, name):

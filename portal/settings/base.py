@@ -566,6 +566,18 @@ CELERY_BEAT_SCHEDULE["verification-requeue-stuck"] = {
     "task": "verification.tasks.verification_requeue_stuck", "schedule": timedelta(minutes=1)}
 CELERY_BEAT_SCHEDULE["verification-images-purge"] = {
     "task": "verification.tasks.verification_images_purge", "schedule": timedelta(hours=1)}
+# --- Document checks (verification/document/) ---
+# Two photos are "the same picture" when their 64-bit perceptual hashes differ
+# in at most this many bits (a 1 % crop or a 1° turn changes 2-6 bits; see
+# docs/verification.md for how close unrelated photos of one card template come).
+PORTAL_PHOTO_REUSE_MAX_DISTANCE = env.int("PORTAL_PHOTO_REUSE_MAX_DISTANCE", default=6)
+# Reads of one ID photo started before it is marked unreadable (a worker
+# killed mid-read starts it again); the case then goes to a person.
+PORTAL_DOCUMENT_READ_MAX_ATTEMPTS = env.int("PORTAL_DOCUMENT_READ_MAX_ATTEMPTS", default=2)
+# Read the front photo right after its upload, to prefill the details step.
+PORTAL_DOCUMENT_PREFILL = env.bool("PORTAL_DOCUMENT_PREFILL", default=True)
+# Liveness frames that must show a face (at least this share of them).
+PORTAL_LIVENESS_MIN_FACE_SHARE = env.float("PORTAL_LIVENESS_MIN_FACE_SHARE", default=0.5)
 
 # ---------------------------------------------------------------------------
 # Appeals (appeals/)

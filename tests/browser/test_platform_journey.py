@@ -26,7 +26,8 @@ import requests
 from accounts.api import services as api_services
 from accounts.api.models import WebhookEndpoint
 from accounts.models import StatusEvent
-from tests.browser.test_verification_journey import NUMBER, _card, _staff_sign_in
+from tests.browser.test_verification_journey import NAME, NUMBER, _staff_sign_in
+from tests.browser.wizard import complete_and_submit
 
 ROOT = Path(__file__).resolve().parents[2]
 SCOPES = ["status:read", "holds:write", "accounts:write", "sessions:create"]
@@ -124,22 +125,7 @@ def test_the_whole_loop_ends_with_webhooks_and_may_allowing(
     page = phone_page
     _from_the_app_to_verification(page, reference_platform, live_server, owner, shots)
 
-    page.click("[data-testid=begin]")
-    page.wait_for_selector("[data-testid=wizard-progress]")
-    page.click("[data-testid=next]")
-    page.fill("input[name=legal_name]", "王小明")
-    page.select_option("select[name=document_type]", "cn_ric")
-    page.fill("input[name=number]", NUMBER)
-    page.click("[data-testid=next]")
-    for seed, side in ((31, "front"), (32, "back")):
-        page.wait_for_url(f"**/step/{side}/")
-        page.set_input_files("input[name=photo]", _card(seed))
-        page.wait_for_selector("[data-testid=preview]:not(.d-none)")
-        page.click("[data-testid=next]")
-    page.wait_for_url("**/step/liveness/")
-    page.click("[data-testid=capture]")
-    page.wait_for_url("**/step/review/", timeout=30_000)
-    page.click("[data-testid=submit]")
+    complete_and_submit(page, name=NAME, number=NUMBER)
     page.wait_for_selector("#progress[data-state=in_review]", timeout=30_000)
     request = VerificationRequest.objects.get(account=owner)
 

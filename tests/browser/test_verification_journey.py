@@ -1,9 +1,9 @@
 """A user with a real-name hold verifies on a phone; a reviewer approves in admin.
 
 Two browser contexts against the live server and a real Celery worker: the
-owner on a phone-sized viewport (generated card photos, the stub liveness
-capture through Chromium's fake camera), the reviewer on a desktop using
-the real admin pages.
+owner on a phone-sized viewport (generated photos of a card the document
+checks accept, the stub liveness capture through Chromium's fake camera
+showing a moving face), the reviewer on a desktop using the real admin pages.
 """
 
 from __future__ import annotations
@@ -11,15 +11,28 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import sign_in
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, wait_for
 from tests.verification.pictures import card_jpeg
 
 SHOTS = "/tmp/verification-journey-{}.png"
 NUMBER = "11010519491231002X"
 
 
-def _card(seed: int) -> dict:
-    return {"name": f"card{seed}.jpg", "mimeType": "image/jpeg", "buffer": card_jpeg(seed)}
+NAME = "王小明"
+
+
+def _card(seed: int, side: str) -> dict:
+    photo = card_jpeg(seed, side=side, name=NAME, number=NUMBER)
+    return {"name": f"card{seed}.jpg", "mimeType": "image/jpeg", "buffer": photo}
+
+
+def _upload(page, seed: int, side: str, shot: str | None = None) -> None:
+    page.wait_for_url(f"**/step/{side}/")
+    page.set_input_files("input[name=photo]", _card(seed, side))
+    page.wait_for_selector("[data-testid=preview]:not(.d-none)")
+    if shot:
+        page.screenshot(path=SHOTS.format(shot), full_page=True)
+    page.click("[data-testid=next]")
 
 
 def _staff_sign_in(page, live_server, username: str) -> None:
@@ -36,7 +49,7 @@ def _staff_sign_in(page, live_server, username: str) -> None:
 def test_owner_verifies_on_a_phone_and_reviewer_approves_in_admin(
     celery_worker, live_server, phone_page, chromium, make_account, place_hold, reviewer
 ):
-    from verification.models import VerificationRequest
+    from verification.models import DocumentReading, VerificationRequest
 
     owner = make_account("wang")
     place_hold(owner, "realname_missing")
@@ -49,18 +62,18 @@ def test_owner_verifies_on_a_phone_and_reviewer_approves_in_admin(
     page.wait_for_selector("[data-testid=wizard-progress]")
     page.click("[data-testid=next]")  # individual is preselected
 
-    page.fill("input[name=legal_name]", "王小明")
+    # The front first: the worker reads it while the owner goes on to the details.
+    _upload(page, 21, "front", shot="1-photo")
+    page.wait_for_url("**/step/identity/")
+    wait_for(lambda: DocumentReading.objects.filter(state="done").exists(), timeout=60)
+    page.reload()
+    assert page.locator("[data-testid=prefill-name]").inner_text() == NAME
+    assert page.input_value("input[name=number]") == NUMBER  # offered, to confirm
+    page.screenshot(path=SHOTS.format("1b-prefill"), full_page=True)
+    page.fill("input[name=legal_name]", NAME)
     page.select_option("select[name=document_type]", "cn_ric")
-    page.fill("input[name=number]", NUMBER)
     page.click("[data-testid=next]")
-
-    for seed, side in ((21, "front"), (22, "back")):
-        page.wait_for_url(f"**/step/{side}/")
-        page.set_input_files("input[name=photo]", _card(seed))
-        page.wait_for_selector("[data-testid=preview]:not(.d-none)")
-        if side == "front":
-            page.screenshot(path=SHOTS.format("1-photo"), full_page=True)
-        page.click("[data-testid=next]")
+    _upload(page, 22, "back")
 
     page.wait_for_url("**/step/liveness/")
     assert page.locator("[data-testid=digits]").inner_text().strip().isdigit()
@@ -85,6 +98,8 @@ def test_owner_verifies_on_a_phone_and_reviewer_approves_in_admin(
     admin.wait_for_selector("[data-testid=checks]")
     admin.screenshot(path=SHOTS.format("4-admin-case"), full_page=True)
     assert admin.locator("[data-testid=id-image]").count() == 2
+    assert admin.locator("[data-testid=card-crop]").count() == 2  # the flattened cards
+    assert admin.locator("[data-testid=comparison] [data-testid=differs]").count() == 0
     admin.click("[data-testid=claim]")
     admin.wait_for_selector("[data-testid=release]")
     admin.select_option("select[name=decision]", "approve")

@@ -49,10 +49,51 @@ def test_case_page_shows_images_checks_holds_and_timeline(in_review, make_accoun
     page = client.get(_change(vr.pk)).content.decode()
     for image in vr.images.all():
         assert reverse("verification:staff_image", args=[image.pk]) in page
-    assert "front_sharpness" in page and "liveness" in page
+    assert "Sharpness" in page and "front_sharpness" not in page  # in words, not codes
+    assert "A face in the liveness frames" in page
     assert "1101**********002X" in page
     assert str(Hold.objects.get(account=account).catalog.title) in page
     assert "data-testid=\"claim\"" in page and "data-testid=\"decide\"" in page
+
+
+def test_case_page_shows_typed_beside_read_with_differences_and_the_flattened_cards(
+        in_review, reviewer, client):
+    from verification.models import DocumentReading
+    from verification.services.document import verification_document_read
+
+    from .pictures import card_jpeg
+
+    vr = in_review(name="王晓明", front=card_jpeg(71, name="王小明"))
+    for image in vr.images.filter(kind__in=["front", "back"]):
+        verification_document_read(image_id=image.pk)  # already read by the checks: reused
+    _login(client, reviewer)
+    page = client.get(_change(vr.pk)).content.decode()
+    name_row = page[page.index('data-field="name"'):].split("</tr>")[0]
+    assert 'data-testid="differs"' in name_row and "王晓明" in name_row and "王小明" in name_row
+    number_row = page[page.index('data-field="number"'):].split("</tr>")[0]
+    assert "differs" not in number_row and "1101**********002X" in number_row
+    crops = DocumentReading.objects.filter(image__request=vr).values_list("crop_id", flat=True)
+    for crop in crops:
+        url = reverse("verification:staff_image", args=[crop])
+        assert url in page
+        served = client.get(url)  # the same permission-checked, audited view as the originals
+        assert served.status_code == 200 and served["Content-Type"] == "image/jpeg"
+        assert served.content[:3] == b"\xff\xd8\xff"
+    from accounts.models import StatusEvent
+
+    # Every opening is audited (staff-only); the review session is one timeline row.
+    opened = StatusEvent.objects.filter(account=vr.account, kind="id_image_opened")
+    assert {e.data["image"] for e in opened} == {"front_card", "back_card"}
+    assert StatusEvent.objects.filter(account=vr.account, kind="id_images_viewed").count() == 1
+    assert "The name on the card differs from the name typed." in page
+
+
+def test_case_page_speaks_the_reviewers_language(in_review, reviewer, client):
+    vr = in_review()
+    _login(client, reviewer)
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(_change(vr.pk), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "清晰度" in page  # "Sharpness"
 
 
 def test_claim_blocks_a_second_reviewer_in_admin(in_review, reviewer, supervisor, client):

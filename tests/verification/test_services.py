@@ -73,7 +73,7 @@ def test_incomplete_draft_cannot_be_submitted(make_account):
     with pytest.raises(ValidationError) as info:
         services.verification_submit(request=request, acting_user=account)
     assert info.value.code == "incomplete"
-    assert selectors.missing_parts(request) == ["identity", "front", "back", "liveness"]
+    assert selectors.missing_parts(request) == ["front", "identity", "back", "liveness"]
 
 
 def test_too_few_liveness_frames_cannot_be_submitted(make_request):
@@ -114,14 +114,15 @@ def test_running_checks_twice_does_nothing_the_second_time(make_request):
 def test_clean_request_enters_review_with_every_check_scored(in_review):
     request = in_review()
     names = set(request.checks.values_list("name", flat=True))
-    assert {"document_number", "age", "front_sharpness", "back_glare", "front_proportions",
-            "reused_photo", "identity_bound", "liveness"} <= names
+    assert {"document_number", "age", "front_card", "front_sharpness", "back_glare",
+            "front_face", "read_number", "read_name", "validity", "reused_photo",
+            "identity_bound", "liveness", "liveness_face"} <= names
     assert all(0.0 <= c.score <= 1.0 for c in request.checks.all())
     assert request.priority >= 1 and request.sla_due_at > request.submitted_at
 
 
 def test_blurred_back_photo_is_auto_rejected_with_a_specific_message(make_request):
-    request = make_request(back=card_jpeg(99, blur=6), submit=True)
+    request = make_request(back=card_jpeg(99, side="back", blur=6), submit=True)
     assert services.verification_run_checks(request_id=request.pk) == State.AUTO_REJECTED
     request.refresh_from_db()
     assert "back photo is blurred" in request.decision_message
@@ -131,8 +132,8 @@ def test_blurred_back_photo_is_auto_rejected_with_a_specific_message(make_reques
 
 
 def test_glare_and_wrong_proportions_are_named(make_request):
-    request = make_request(front=card_jpeg(98, glare=True), back=card_jpeg(97, size=(800, 800)),
-                           submit=True)
+    request = make_request(front=card_jpeg(98, glare=True),
+                           back=card_jpeg(97, side="back", squash=True), submit=True)
     services.verification_run_checks(request_id=request.pk)
     request.refresh_from_db()
     assert request.state == State.AUTO_REJECTED
@@ -177,7 +178,7 @@ def test_expired_challenge_refuses_frames(make_request, make_account):
 
 
 def test_photo_seen_on_another_account_raises_priority(make_request, in_review):
-    card = card_jpeg(4242)
+    card = card_jpeg(4242, number=ID_NUMBERS[1])
     make_request(front=card)
     request = in_review(front=card, number=ID_NUMBERS[1])
     assert request.checks.get(name="reused_photo").passed is False

@@ -40,22 +40,23 @@ def test_wizard_walks_through_every_step_and_survives_a_reload(owner, client):
     page = client.get(_step(vr.pk, "who")).content.decode()
     assert "1" in page and "6" in page  # progress: step 1 of 6
     response = client.post(_step(vr.pk, "who"), {"subject": "individual"})
+    # The front photo comes first: the details step then offers what was read from it.
+    assert response.url == _step(vr.pk, "front")
+    page = client.get(_step(vr.pk, "front")).content.decode()
+    assert 'capture="environment"' in page and 'accept="image/' in page
+    response = client.post(_step(vr.pk, "front"), {"photo": upload(card_jpeg(11))})
     assert response.url == _step(vr.pk, "identity")
+    # A reload (a new visit to the start page) resumes at the first missing step.
+    assert client.post(reverse("verification:start")).url == _step(vr.pk, "identity")
     bad = client.post(_step(vr.pk, "identity"), {
         "legal_name": "张三", "document_type": "cn_ric", "number": "110105194912310021"})
     assert bad.status_code == 200 and "does not match" in bad.content.decode()
     response = client.post(_step(vr.pk, "identity"), {
         "legal_name": "张三", "document_type": "cn_ric", "number": ID_NUMBERS[0]})
-    assert response.url == _step(vr.pk, "front")
-    # A reload (a new visit to the start page) resumes at the first missing step.
-    assert client.post(reverse("verification:start")).url == _step(vr.pk, "front")
-    page = client.get(_step(vr.pk, "front")).content.decode()
-    assert 'capture="environment"' in page and 'accept="image/' in page
-    response = client.post(_step(vr.pk, "front"), {"photo": upload(card_jpeg(11))})
     assert response.url == _step(vr.pk, "back")
     bad = client.post(_step(vr.pk, "back"), {"photo": upload(b"<svg></svg>", "x.svg")})
     assert "Only JPEG, PNG, WebP or HEIC" in bad.content.decode()
-    client.post(_step(vr.pk, "back"), {"photo": upload(card_jpeg(12))})
+    client.post(_step(vr.pk, "back"), {"photo": upload(card_jpeg(12, side="back"))})
     page = client.get(_step(vr.pk, "liveness")).content.decode()
     vr.refresh_from_db()
     assert vr.liveness_challenge["digits"] in page
@@ -143,7 +144,7 @@ def test_organization_subject_asks_for_a_valid_licence_code(owner, client):
     ok = client.post(_step(vr.pk, "who"), {"subject": "organization",
                                            "licence_number": "91110000600037341L",
                                            "legal_representative": "张三"})
-    assert ok.url == _step(vr.pk, "identity")
+    assert ok.url == _step(vr.pk, "front")
     client.post(_step(vr.pk, "identity"), {
         "legal_name": "张三", "document_type": "cn_ric", "number": ID_NUMBERS[0]})
     vr.refresh_from_db()
@@ -151,11 +152,11 @@ def test_organization_subject_asks_for_a_valid_licence_code(owner, client):
         "organization", "91110000600037341L", "张三")
 
 
-@pytest.mark.parametrize("done", ["who", "identity", "front", "back"])
+@pytest.mark.parametrize("done", ["who", "front", "identity", "back"])
 def test_every_link_on_the_review_screen_with_missing_parts_resolves(owner, client, done):
     """The "finish them" link names a real wizard step, whatever is still missing."""
     vr = services.verification_start(acting_user=owner)
-    steps = ["who", "identity", "front", "back"]
+    steps = ["who", "front", "identity", "back"]
     for name in steps[: steps.index(done) + 1]:
         if name == "who":
             services.verification_set_subject(request=vr, acting_user=owner, subject="individual")

@@ -16,6 +16,7 @@ from the package.
 
 from .checking import verification_requeue_stuck, verification_run_checks
 from .common import TRANSITIONS
+from .document import verification_document_read
 from .retention import encryption_rotate, verification_images_purge
 from .review import (
     verification_approve,
@@ -44,6 +45,7 @@ __all__ = [
     "verification_approve",
     "verification_attach_image",
     "verification_claim",
+    "verification_document_read",
     "verification_images_purge",
     "verification_images_viewed",
     "verification_liveness_add_frame",

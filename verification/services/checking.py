@@ -94,9 +94,9 @@ def _route(request_id: int, outcomes: list[checks.Outcome], *, now: datetime) ->
         reason = (
             VerificationRequest.Decision.IDENTITY_BOUND if bound
             else VerificationRequest.Decision.UNDER_AGE if under_age
-            else VerificationRequest.Decision.PHOTO_UNCLEAR
+            else checks.decision_reason(fixable)  # photo unclear, details mismatch, expired
         )
-        shown = [o for o in failed if o.code]
+        shown = [o for o in failed if o.code and o.message()]
         with override(request.account.language):  # stored in the owner's language
             message = "\n".join(dict.fromkeys(o.message() for o in shown))
         _auto_reject(request, reason=reason, message=message, now=now)

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import crypto, images
-from ..models import IdentityBinding, VerificationImage, VerificationRequest
+from ..models import DocumentReading, IdentityBinding, VerificationImage, VerificationRequest
 from .common import (
     _lock,
 )
@@ -37,6 +37,9 @@ def verification_images_purge(*, now: datetime | None = None) -> int:
                 continue
             names = [n for n in request.images.values_list("name", flat=True) if n]
             request.images.update(name="")
+            # What the document checks read from the photos goes with them.
+            DocumentReading.objects.filter(image__request=request).update(
+                data={}, number_encrypted="", number_masked="")
             request.images_purged_at = now
             request.save(update_fields=["images_purged_at"])
             transaction.on_commit(lambda names=names: [images.delete(n) for n in names])

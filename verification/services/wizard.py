@@ -16,7 +16,9 @@ from accounts.models import Account, StatusEvent
 from portal.files import storage as file_storage
 
 from .. import crypto, documents, images, liveness, selectors
+from ..document.phash import to_signed as phash_bits
 from ..models import VerificationImage, VerificationRequest
+from . import document
 from .common import (
     _enqueue_checks,
     _move,
@@ -137,14 +139,16 @@ def verification_attach_image(
     with file_storage.kept_on_success() as keep, transaction.atomic():
         request = _require_draft(request, acting_user)
         name = keep(images.store(clean, folder=f"verification/{request.pk}"))
-        old = list(request.images.filter(kind=kind))
+        # The old photo of this side goes, with the card the checks cut from it.
+        old = list(request.images.filter(kind__in=[kind, f"{kind}_card"]))
         image = VerificationImage.objects.create(
             request=request, kind=kind, name=name, width=clean.width, height=clean.height,
-            phash=phash,
+            phash=phash, phash_bits=phash_bits(phash),
         )
         for previous in old:
             previous.delete()
             transaction.on_commit(lambda n=previous.name: images.delete(n))
+        document.enqueue_read(image.pk)
     return image
 
 
