@@ -10,6 +10,7 @@ class VerificationConfig(AppConfig):
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
 
+        from . import images  # noqa: F401  registers its outbox call
         from .document.phash import register_sqlite
 
         # The reuse check's Hamming distance on SQLite (the embedded run).

@@ -15,6 +15,7 @@ import imagehash
 import numpy as np
 from django.conf import settings
 
+from accounts import outbox
 from portal.files import images as guard
 from portal.files import storage
 from portal.files.images import CleanImage, open_guarded
@@ -43,6 +44,23 @@ def store(clean: CleanImage, *, folder: str) -> str:
 
 load = storage.load
 delete = storage.delete
+
+
+@outbox.registered_call("verification.files_delete")
+def files_delete(*names: str) -> None:
+    """Outbox call: delete private files (raises if the storage fails, to be tried again)."""
+    for name in names:
+        delete(name)
+
+
+def delete_after_commit(*names: str) -> None:
+    """Delete these files once the change that dropped their rows commits (outbox call).
+
+    A rollback keeps them (their rows are back); a crash after the commit
+    leaves the call to the relay, so nothing is left unowned.
+    """
+    if names := tuple(n for n in names if n):
+        outbox.call("verification.files_delete", *names)
 
 
 # ---------------------------------------------------------------------------

@@ -452,3 +452,22 @@ def test_a_stored_photo_that_vanished_is_reported_as_missing(make_request, _priv
     assert services.verification_run_checks(request_id=request.pk) == State.AUTO_REJECTED
     request.refresh_from_db()
     assert "back photo is missing" in request.decision_message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_replaced_photo_is_deleted_through_the_outbox_after_the_commit(make_request):
+    from accounts.models import OutboxMessage
+    from verification import images as verification_images
+
+    from .pictures import card_jpeg, upload
+
+    request = make_request()
+    old = request.images.get(kind="front")
+    assert verification_images.load(old.name)
+    services.verification_attach_image(
+        request=request, acting_user=request.account, kind="front",
+        upload=upload(card_jpeg(99, side="front")))
+    call = OutboxMessage.objects.get(name="verification.files_delete", args__contains=[old.name])
+    assert call.published_at is not None  # run right after the commit
+    with pytest.raises(FileNotFoundError):
+        verification_images.load(old.name)

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import outbox
+
 from .. import crypto, documents, images
 from ..document.reading import Reading, read_photo
 from ..models import DocumentReading, VerificationImage
@@ -85,7 +87,7 @@ def _finish(reading_pk: int, result: Reading) -> DocumentReading | None:
         # The photo was replaced meanwhile (the reading went with it), or another
         # worker finished first: keep nothing of this reading.
         if reading is None or reading.state != DocumentReading.State.READING:
-            transaction.on_commit(lambda: images.delete(stored_crop or ""))
+            images.delete_after_commit(stored_crop or "")
             return reading
         image = reading.image
         if stored_crop:
@@ -119,6 +121,4 @@ def enqueue_read(image_pk: int) -> None:
     """Read a new ID photo in the background (the details step's prefill)."""
     if not settings.PORTAL_DOCUMENT_PREFILL:
         return
-    from .. import tasks
-
-    tasks.verification_read_document.delay_on_commit(image_pk)
+    outbox.task("verification.tasks.verification_read_document", image_pk)

@@ -42,7 +42,7 @@ def verification_images_purge(*, now: datetime | None = None) -> int:
                 data={}, number_encrypted="", number_masked="")
             request.images_purged_at = now
             request.save(update_fields=["images_purged_at"])
-            transaction.on_commit(lambda names=names: [images.delete(n) for n in names])
+            images.delete_after_commit(*names)
             done += 1
     return done
 
@@ -56,7 +56,7 @@ def _draft_images_purge(cutoff: datetime) -> int:
     rows = list(stale.values_list("pk", "name"))
     VerificationImage.objects.filter(pk__in=[pk for pk, _name in rows]).delete()
     names = [name for _pk, name in rows if name]
-    transaction.on_commit(lambda: [images.delete(n) for n in names])
+    images.delete_after_commit(*names)
     return len(rows)
 
 

@@ -147,7 +147,7 @@ def verification_attach_image(
         )
         for previous in old:
             previous.delete()
-            transaction.on_commit(lambda n=previous.name: images.delete(n))
+            images.delete_after_commit(previous.name)
         document.enqueue_read(image.pk)
     return image
 
@@ -171,7 +171,7 @@ def verification_liveness_start(
 def _frames_discard(request: VerificationRequest) -> None:
     for frame in list(request.images.filter(kind=VerificationImage.Kind.FRAME)):
         frame.delete()
-        transaction.on_commit(lambda n=frame.name: images.delete(n))
+        images.delete_after_commit(frame.name)
 
 
 def verification_liveness_add_frame(
