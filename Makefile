@@ -71,8 +71,8 @@ lock: setup-test
 
 # The tests write screenshots to a temporary folder; this writes the README's.
 screenshots: setup-test messages services browser
-	PORTAL_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -c tests/pytest.ini \
-		--rootdir=. tests/browser/test_status_journey.py
+	PORTAL_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -c tests/pytest.ini \
+		--rootdir=. tests/browser
 
 bench: setup-test services
 	@command -v wrk >/dev/null || .ci/install-system-packages wrk

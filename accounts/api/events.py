@@ -16,10 +16,9 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.urls import reverse
-
 from accounts.models import StatusEvent
+
+from .serializers import hold_portal_url
 
 Kind = StatusEvent.Kind
 
@@ -33,10 +32,6 @@ def _iso(value) -> str | None:
     return value.isoformat() if value else None
 
 
-def _portal_url() -> str:
-    return f"{settings.SITE_URL}{reverse('accounts:status')}"
-
-
 def _hold(event: StatusEvent) -> dict:
     hold = event.hold
     assert hold is not None, "hold events always name their hold"
@@ -47,7 +42,7 @@ def _hold(event: StatusEvent) -> dict:
         "blocked_features": list(hold.blocked_features),
         "deadline": _iso(hold.deadline),
         "expires_at": _iso(hold.expires_at),
-        "portal_url": _portal_url(),
+        "portal_url": hold_portal_url(hold.pk),
     }
     if event.kind == Kind.HOLD_LIFTED:
         data["lift_reason"] = hold.lift_reason

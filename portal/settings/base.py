@@ -710,8 +710,11 @@ OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc_callback"
 PORTAL_DEMO_PLATFORM_API_KEY = env.str(
     "PORTAL_DEMO_PLATFORM_API_KEY", default="psk_demoplatform_embedded-demo-only-not-for-production"
 )
+# Where make run starts it (a port on 127.0.0.1).
+PORTAL_DEMO_PLATFORM_PORT = env.int("PORTAL_PLATFORM_PORT", default=8100)
 PORTAL_DEMO_PLATFORM_WEBHOOK_URL = env.str(
-    "PORTAL_DEMO_PLATFORM_WEBHOOK_URL", default="http://127.0.0.1:8100/webhooks/portal"
+    "PORTAL_DEMO_PLATFORM_WEBHOOK_URL",
+    default=f"http://127.0.0.1:{PORTAL_DEMO_PLATFORM_PORT}/webhooks/portal",
 )
 PORTAL_DEMO_PLATFORM_WEBHOOK_SECRET = env.str(
     "PORTAL_DEMO_PLATFORM_WEBHOOK_SECRET",

@@ -71,6 +71,8 @@ def test_every_event_type_is_delivered_and_verifies(
     for r in got:
         assert r["event_id"] == r["body"]["id"]
         assert r["body"]["data"]["platform_account_id"].startswith("p-")
+    placed = next(r["body"]["data"] for r in got if r["body"]["type"] == "hold.placed")
+    assert placed["portal_url"].endswith(f"/holds/{placed['hold_id']}/")  # the app's 去处理
     decided = next(r["body"]["data"] for r in got if r["body"]["type"] == "appeal.decided")
     assert decided["decision"] == "accepted"
     lifted = [r["body"]["data"] for r in got if r["body"]["type"] == "hold.lifted"]

@@ -14,8 +14,6 @@ from appeals.models import Appeal
 from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD
 
-SHOTS = "/tmp/appeals-journey-{}.png"
-
 
 def photo() -> dict:
     image = Image.new("RGB", (320, 240), (30, 120, 200))
@@ -41,7 +39,8 @@ def staff_act(page, live_server, appeal: Appeal, action: str, body: str) -> None
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_appeal_journey(live_server, phone_page, desktop_page, make_account, place_hold, officer):
+def test_appeal_journey(live_server, phone_page, desktop_page, make_account, place_hold, officer,
+                        screenshot_dir):
     user = make_account("uma")
     place_hold(user, "content_violation")
     user_page, staff_page = phone_page, desktop_page
@@ -53,7 +52,7 @@ def test_appeal_journey(live_server, phone_page, desktop_page, make_account, pla
     user_page.select_option("select[name=category]", "wrong_decision")
     user_page.fill("textarea[name=statement]", "The video was my own work, not a copy.")
     user_page.set_input_files("input[name=evidence]", photo())
-    user_page.screenshot(path=SHOTS.format("1-form"), full_page=True)
+    user_page.screenshot(path=str(screenshot_dir / "appeal-1-form.png"), full_page=True)
     user_page.click("[data-testid=appeal-form] button[type=submit]")
     user_page.wait_for_url(re.compile(r"/appeals/\d+/$"))
     appeal = Appeal.objects.get(account=user)
@@ -65,9 +64,9 @@ def test_appeal_journey(live_server, phone_page, desktop_page, make_account, pla
     assert staff_page.locator("[data-testid=queue-stats]").is_visible()
     staff_page.click(f"#result_list a[href*='/appeal/{appeal.pk}/change/']")
     staff_page.wait_for_selector("[data-testid=staff-thread]")
-    staff_page.screenshot(path=SHOTS.format("2-queue"), full_page=True)
+    staff_page.screenshot(path=str(screenshot_dir / "appeal-2-queue.png"), full_page=True)
     staff_act(staff_page, live_server, appeal, "ask", "Please send the original project file.")
-    staff_page.screenshot(path=SHOTS.format("2-case"), full_page=True)
+    staff_page.screenshot(path=str(screenshot_dir / "appeal-2-case.png"), full_page=True)
 
     # The user sees the bell count, reads the question and answers.
     user_page.goto(f"{live_server.url}/")
@@ -80,7 +79,7 @@ def test_appeal_journey(live_server, phone_page, desktop_page, make_account, pla
     user_page.set_input_files("input[name=evidence]", photo())
     user_page.click("[data-testid=reply-form] button[type=submit]")
     user_page.wait_for_selector("[data-testid=thread] >> text=Here is the project file.")
-    user_page.screenshot(path=SHOTS.format("3-thread"), full_page=True)
+    user_page.screenshot(path=str(screenshot_dir / "appeal-3-thread.png"), full_page=True)
     appeal.refresh_from_db()
     assert appeal.state == "in_review"
 
@@ -91,4 +90,4 @@ def test_appeal_journey(live_server, phone_page, desktop_page, make_account, pla
     assert user_page.locator("[data-testid=hold-card]").count() == 0
     user_page.goto(f"{live_server.url}/appeals/{appeal.pk}/")
     assert user_page.locator("[data-testid=decision]").is_visible()
-    user_page.screenshot(path=SHOTS.format("4-decided"), full_page=True)
+    user_page.screenshot(path=str(screenshot_dir / "appeal-4-decided.png"), full_page=True)

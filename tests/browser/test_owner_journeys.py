@@ -13,7 +13,6 @@ a temporary folder of the test run.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -36,9 +35,8 @@ TEXT = {
 
 
 @pytest.fixture
-def shots(tmp_path_factory):
-    folder = Path(os.environ.get("PORTAL_SCREENSHOT_DIR") or tmp_path_factory.mktemp("shots"))
-    folder.mkdir(parents=True, exist_ok=True)
+def shots(screenshot_dir):
+    folder = screenshot_dir
 
     def shot(page, name: str) -> Path:
         path = folder / f"{name}.png"

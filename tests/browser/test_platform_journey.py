@@ -77,10 +77,8 @@ def reference_platform(live_server, settings, tmp_path) -> Iterator[ReferencePla
 
 
 @pytest.fixture
-def shots(tmp_path) -> Path:
-    folder = tmp_path / "screenshots"
-    folder.mkdir()
-    return folder
+def shots(screenshot_dir) -> Path:
+    return screenshot_dir
 
 
 def _from_the_app_to_verification(page, reference_platform, live_server, owner, shots) -> None:
@@ -88,12 +86,12 @@ def _from_the_app_to_verification(page, reference_platform, live_server, owner, 
     banner = page.locator("[data-testid=banner]")
     assert "账号异常，请实名激活" in banner.inner_text()
     assert page.locator("[data-testid=may-publish]").get_attribute("data-allowed") == "false"
-    page.screenshot(path=str(shots / "1-platform-app.png"), full_page=True)
+    page.screenshot(path=str(shots / "platform-1-app.png"), full_page=True)
     page.click("[data-testid=handle]")
     # The platform's backend asked for a link; the "Continue" page submits itself.
     page.wait_for_url(f"{live_server.url}/verification/")
     page.wait_for_selector("[data-testid=begin]")
-    page.screenshot(path=str(shots / "2-portal-verification.png"), full_page=True)
+    page.screenshot(path=str(shots / "platform-2-portal-verification.png"), full_page=True)
 
 
 @pytest.mark.browser
@@ -152,7 +150,7 @@ def test_the_whole_loop_ends_with_webhooks_and_may_allowing(
         if {"verification.approved", "hold.lifted"} <= types:
             break
         time.sleep(1)
-    page.screenshot(path=str(shots / "3-platform-after.png"), full_page=True)
+    page.screenshot(path=str(shots / "platform-3-after-approval.png"), full_page=True)
     assert {"verification.submitted", "verification.approved", "hold.lifted",
             "account.status_changed"} <= types
     assert page.locator("[data-testid=may-publish]").get_attribute("data-allowed") == "true"

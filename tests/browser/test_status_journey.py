@@ -1,9 +1,6 @@
 """Journey: a user with several holds reads the status page in Chinese,
 switches to English and follows a remedy; screenshots for the README."""
 
-import os
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -12,13 +9,10 @@ from accounts.models import Account, Hold
 from tests.browser.conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-# A temporary folder unless told: `make screenshots` points this at docs/screenshots/.
-SCREENSHOTS = Path(
-    os.environ.get("PORTAL_SCREENSHOTS_DIR") or Path(tempfile.gettempdir()) / "portal-screenshots")
 
 
 def test_user_with_several_holds_reads_switches_language_and_follows_remedy(
-    live_server, phone_page
+    live_server, phone_page, screenshot_dir
 ):
     demo_load()
     page = phone_page
@@ -31,8 +25,7 @@ def test_user_with_several_holds_reads_switches_language_and_follows_remedy(
     assert cards.count() == 3
     assert "未完成实名认证" in page.content()
     assert "如果在截止时间前未完成认证，账号将被冻结。" in page.content()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "status-phone-zh.png"), full_page=True)
+    page.screenshot(path=str(screenshot_dir / "status-phone-zh.png"), full_page=True)
 
     # Switch to English; the same page in English.
     page.get_by_role("button", name="English").click()
@@ -79,10 +72,9 @@ def test_a_hold_placed_in_admin_appears_after_a_reload(live_server, chromium):
         staff.close()
 
 
-def test_desktop_screenshot_of_the_status_page(live_server, desktop_page):
+def test_desktop_screenshot_of_the_status_page(live_server, desktop_page, screenshot_dir):
     demo_load()
     sign_in(desktop_page, live_server, "demo-multi", DEMO_PASSWORD)
     assert desktop_page.locator("[data-testid=hold-card]").count() == 3
     assert desktop_page.locator("[data-testid=timeline] li").count() >= 6
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    desktop_page.screenshot(path=str(SCREENSHOTS / "status-desktop-zh.png"), full_page=True)
+    desktop_page.screenshot(path=str(screenshot_dir / "status-desktop-zh.png"), full_page=True)

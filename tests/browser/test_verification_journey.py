@@ -14,7 +14,6 @@ from tests.browser.conftest import sign_in
 from tests.conftest import PASSWORD, wait_for
 from tests.verification.pictures import card_jpeg
 
-SHOTS = "/tmp/verification-journey-{}.png"
 NUMBER = "11010519491231002X"
 
 
@@ -26,12 +25,12 @@ def _card(seed: int, side: str) -> dict:
     return {"name": f"card{seed}.jpg", "mimeType": "image/jpeg", "buffer": photo}
 
 
-def _upload(page, seed: int, side: str, shot: str | None = None) -> None:
+def _upload(page, seed: int, side: str, shot=None) -> None:
     page.wait_for_url(f"**/step/{side}/")
     page.set_input_files("input[name=photo]", _card(seed, side))
     page.wait_for_selector("[data-testid=preview]:not(.d-none)")
     if shot:
-        page.screenshot(path=SHOTS.format(shot), full_page=True)
+        page.screenshot(path=str(shot), full_page=True)
     page.click("[data-testid=next]")
 
 
@@ -47,7 +46,8 @@ def _staff_sign_in(page, live_server, username: str) -> None:
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_owner_verifies_on_a_phone_and_reviewer_approves_in_admin(
-    celery_worker, live_server, phone_page, chromium, make_account, place_hold, reviewer
+    celery_worker, live_server, phone_page, chromium, make_account, place_hold, reviewer,
+    screenshot_dir,
 ):
     from verification.models import DocumentReading, VerificationRequest
 
@@ -63,13 +63,13 @@ def test_owner_verifies_on_a_phone_and_reviewer_approves_in_admin(
     page.click("[data-testid=next]")  # individual is preselected
 
     # The front first: the worker reads it while the owner goes on to the details.
-    _upload(page, 21, "front", shot="1-photo")
+    _upload(page, 21, "front", shot=screenshot_dir / "verification-1-photo.png")
     page.wait_for_url("**/step/identity/")
     wait_for(lambda: DocumentReading.objects.filter(state="done").exists(), timeout=60)
     page.reload()
     assert page.locator("[data-testid=prefill-name]").inner_text() == NAME
     assert page.input_value("input[name=number]") == NUMBER  # offered, to confirm
-    page.screenshot(path=SHOTS.format("1b-prefill"), full_page=True)
+    page.screenshot(path=str(screenshot_dir / "verification-1b-prefill.png"), full_page=True)
     page.fill("input[name=legal_name]", NAME)
     page.select_option("select[name=document_type]", "cn_ric")
     page.click("[data-testid=next]")
@@ -77,7 +77,7 @@ def test_owner_verifies_on_a_phone_and_reviewer_approves_in_admin(
 
     page.wait_for_url("**/step/liveness/")
     assert page.locator("[data-testid=digits]").inner_text().strip().isdigit()
-    page.screenshot(path=SHOTS.format("2-liveness"), full_page=True)
+    page.screenshot(path=str(screenshot_dir / "verification-2-liveness.png"), full_page=True)
     page.click("[data-testid=capture]")  # Chromium's fake camera answers getUserMedia
     page.wait_for_url("**/step/review/", timeout=30_000)
     assert page.locator("[data-testid=masked-number]").inner_text() == "1101**********002X"
@@ -85,7 +85,7 @@ def test_owner_verifies_on_a_phone_and_reviewer_approves_in_admin(
     page.wait_for_url("**/verification/*/")
     # The worker runs the checks; the page follows by itself (polling) into review.
     page.wait_for_selector("#progress[data-state=in_review]", timeout=30_000)
-    page.screenshot(path=SHOTS.format("3-in-review"), full_page=True)
+    page.screenshot(path=str(screenshot_dir / "verification-3-in-review.png"), full_page=True)
     vr = VerificationRequest.objects.get(account=owner)
     assert vr.images.filter(kind="frame").count() >= 3
 
@@ -96,7 +96,7 @@ def test_owner_verifies_on_a_phone_and_reviewer_approves_in_admin(
     admin.goto(f"{live_server.url}/admin/verification/verificationrequest/")
     admin.click(f"a[href$='/verificationrequest/{vr.pk}/change/']")
     admin.wait_for_selector("[data-testid=checks]")
-    admin.screenshot(path=SHOTS.format("4-admin-case"), full_page=True)
+    admin.screenshot(path=str(screenshot_dir / "verification-4-admin-case.png"), full_page=True)
     assert admin.locator("[data-testid=id-image]").count() == 2
     assert admin.locator("[data-testid=card-crop]").count() == 2  # the flattened cards
     assert admin.locator("[data-testid=comparison] [data-testid=differs]").count() == 0
@@ -111,7 +111,7 @@ def test_owner_verifies_on_a_phone_and_reviewer_approves_in_admin(
     # The owner's progress page changes to the decision without a manual reload.
     page.wait_for_selector("#progress[data-state=approved]", timeout=30_000)
     assert "审核通过" in page.locator("[data-testid=progress]").inner_text()
-    page.screenshot(path=SHOTS.format("5-approved"), full_page=True)
+    page.screenshot(path=str(screenshot_dir / "verification-5-approved.png"), full_page=True)
     page.click("[data-testid=to-status]")
     page.wait_for_selector("[data-testid=all-clear]")
     assert page.locator("[data-testid=hold-card]").count() == 0

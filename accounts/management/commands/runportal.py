@@ -70,6 +70,13 @@ class Command(BaseCommand):
                 f"started. Stop that program, or run on another address, e.g. "
                 f"PORTAL_ADDR={host}:{port + 1} make run"
             )
+        platform_port = settings.PORTAL_DEMO_PLATFORM_PORT
+        if not address_free("127.0.0.1", platform_port):
+            raise CommandError(
+                f"127.0.0.1:{platform_port}, the reference platform's port, is already in use: "
+                f"nothing was started. Stop that program, or choose another port, e.g. "
+                f"PORTAL_PLATFORM_PORT={platform_port + 1} make run"
+            )
         call_command("migrate", interactive=False, verbosity=0)
         call_command("setup_roles", verbosity=0, stdout=open(os.devnull, "w"))
         if not options["no_demo"]:
@@ -84,6 +91,8 @@ class Command(BaseCommand):
         lines = [
             "",
             *[f"  {label + ':':<{width + 1}}  http://{addr}{path}" for label, path in LINKS],
+            f"  {'Platform:':<{width + 1}}  http://127.0.0.1:{settings.PORTAL_DEMO_PLATFORM_PORT}/"
+            "  (the reference platform's app: 去处理 signs a demo owner in)",
         ]
         if demo:
             lines += [
@@ -106,6 +115,7 @@ class Command(BaseCommand):
             **os.environ,
             "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
             "PORTAL_ADDR": addr,
+            "PORTAL_PLATFORM_PORT": str(settings.PORTAL_DEMO_PLATFORM_PORT),
             "PYTHONUNBUFFERED": "1",
         }
         # People read this terminal: text lines, requests and warnings only.
