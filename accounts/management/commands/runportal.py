@@ -116,6 +116,9 @@ class Command(BaseCommand):
             "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
             "PORTAL_ADDR": addr,
             "PORTAL_PLATFORM_PORT": str(settings.PORTAL_DEMO_PLATFORM_PORT),
+            # Absolute links (emails, hand-off links, webhooks' portal_url) name
+            # the address this run serves, unless the operator set one.
+            "PORTAL_SITE_URL": os.environ.get("PORTAL_SITE_URL") or f"http://{addr}",
             "PYTHONUNBUFFERED": "1",
         }
         # People read this terminal: text lines, requests and warnings only.
