@@ -18,12 +18,12 @@ PYTEST_ARGS ?= tests
 PIP_INSTALL := $(PY) -m pip install --quiet --require-hashes
 LOCK_HINT := echo "pip refused the lock file: after adding a package by hand, run 'make lock'" >&2
 
-.PHONY: run test setup setup-test messages services browser lint lock screenshots bench makemessages
+.PHONY: run test setup setup-test messages services browser node-tools lint lock screenshots bench makemessages
 
 run: setup messages
 	$(PY) manage.py runportal
 
-test: setup-test messages services browser
+test: setup-test messages services browser node-tools
 	$(PY) -m pytest -c tests/pytest.ini --rootdir=. $(PYTEST_ARGS)
 
 setup: $(VENV)/.runtime-installed
@@ -60,6 +60,17 @@ browser:
 	  -a -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf \
 	  || .ci/install-system-packages chromium fonts-noto-cjk fonts-dejavu-core
 
+# Node packages of the tests (axe-core, which tests/browser/axe.py injects into
+# pages), installed from the lock file .ci/node/package-lock.json; nothing is
+# downloaded while the tests run.
+AXE := .ci/node/node_modules/axe-core/axe.min.js
+node-tools: $(AXE)
+
+$(AXE): .ci/node/package.json .ci/node/package-lock.json
+	@command -v npm >/dev/null || .ci/install-system-packages nodejs npm
+	npm ci --prefix .ci/node --no-audit --no-fund --loglevel=error
+	touch $@
+
 lint: setup-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy --config-file .ci/mypy.ini
@@ -69,8 +80,10 @@ lint: setup-test
 lock: setup-test
 	$(PY) .ci/lock
 
-# The tests write screenshots to a temporary folder; this writes the README's.
-screenshots: setup-test messages services browser
+# The tests write screenshots to a temporary folder; this writes the README's:
+# every browser journey's, into docs/screenshots/.
+screenshots: setup-test messages services browser node-tools
+	rm -f docs/screenshots/keyboard-*.png
 	PORTAL_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(PY) -m pytest -c tests/pytest.ini \
 		--rootdir=. tests/browser
 

@@ -20,6 +20,7 @@ from . import services
 from .forms import HoldLiftForm, HoldPlaceForm
 from .models import Account, Hold, Notice, StatusEvent
 from .permissions import may_lift
+from .selectors import timeline_cursor, timeline_page
 
 
 class ActiveHoldFilter(admin.SimpleListFilter):
@@ -124,24 +125,28 @@ class AccountAdmin(UserAdmin):
             fields.append("platform_account_id")  # never changes once set
         return fields
 
-    @admin.display(description=_("Timeline (newest 50)"))
+    def get_object(self, request, object_id, from_field=None):
+        account = super().get_object(request, object_id, from_field)
+        if account is not None:  # which page of the timeline to show (see ``timeline``)
+            account.timeline_before = timeline_cursor(request.GET.get("before"))
+        return account
+
+    @admin.display(description=_("Timeline (50 at a time, newest first)"))
     def timeline(self, obj: Account) -> str:
-        events = StatusEvent.objects.filter(account=obj).select_related("acting_user")[:50]
-        return format_html(
-            "<ol>{}</ol>",
-            format_html_join(
-                "",
-                "<li>{} — {} <small>({})</small></li>",
-                (
-                    (
-                        e.at.strftime("%Y-%m-%d %H:%M"),
-                        e.get_kind_display(),
-                        e.acting_user or _("system"),
-                    )
-                    for e in events
-                ),
-            ),
-        )
+        before = getattr(obj, "timeline_before", None)
+        events, older = timeline_page(obj, before=before, staff=True)
+        items = format_html_join(
+            "", "<li>{} — {} <small>({})</small></li>",
+            ((e.at.strftime("%Y-%m-%d %H:%M"), e.get_kind_display(), e.acting_user or _("system"))
+             for e in events))
+        links = []
+        if before is not None:
+            links.append(format_html('<a href="?">{}</a>', _("Newest events")))
+        if older is not None:
+            links.append(format_html('<a href="?before={}" data-testid="timeline-older">{}</a>',
+                                     older, _("Older events")))
+        return format_html("<ol>{}</ol><p>{}</p>", items, format_html_join(
+            " · ", "{}", ((link,) for link in links)))
 
     def get_urls(self):
         urls = super().get_urls()
@@ -270,6 +275,13 @@ class HoldAdmin(admin.ModelAdmin):
                 "opts": self.model._meta,
             },
         )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Offer "Lift" only to who may lift this hold (a ban or legal hold: supervisors).
+        hold = self.get_object(request, object_id)
+        can_lift = hold is not None and hold.is_active and self.has_lift_permission(request, hold)
+        return super().change_view(request, object_id, form_url,
+                                   {"can_lift": can_lift, **(extra_context or {})})
 
     def has_lift_permission(self, request: HttpRequest, hold: Hold | None = None) -> bool:
         if not request.user.has_perm("accounts.change_hold"):

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .models import Hold
 from .presentation import remedy_url
@@ -163,6 +164,14 @@ def _verification_line(page: StatusPage, hold: Hold) -> CaseLine | None:
         return CaseLine("verification", state, _("Your verification is in review"), detail, url)
     if state in ("auto_rejected", "rejected"):
         fix = latest["decision_message"] or _("Check what the verification page says.")
+        if latest["decision_reason"] == "reupload" and latest["redo"]:
+            # The reviewer asked for one part: the card names it and quotes them.
+            title = _("Staff ask you to take this again: %(part)s") % {
+                "part": latest["redo"][0]}
+            return CaseLine("verification", state, title, fix, url, needs_you=True)
+        if latest["redo"] and len(latest["redo"]) < 4:
+            fix = _("%(fix)s Only this is asked again: %(parts)s.") % {
+                "fix": fix, "parts": pgettext("list separator", ", ").join(latest["redo"])}
         return CaseLine("verification", state, _("Your verification needs another try"),
                         fix, url, needs_you=True)
     return None

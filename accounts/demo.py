@@ -92,7 +92,18 @@ def demo_load() -> list[str]:
     created += [name for name, _label, group in DEMO_STAFF if _demo_staff(name, group)]
     if settings.DEBUG and _demo_platform():
         created.append(DEMO_PLATFORM_CLIENT)
+    _demo_macros_reviewed()
     return created
+
+
+def _demo_macros_reviewed() -> None:
+    """The demo supervisor has read the starter canned replies: the case pages offer them."""
+    from appeals.models import Macro
+    from appeals.services import macro_approve
+
+    supervisor = Account.objects.get(username="supervisor")
+    for macro in Macro.objects.filter(approved_by__isnull=True):
+        macro_approve(macro=macro, acting_user=supervisor)
 
 
 @transaction.atomic

@@ -274,6 +274,11 @@ class StatusEvent(models.Model):
         VERIFICATION_APPROVED = "verification_approved", _("Verification approved")
         VERIFICATION_REJECTED = "verification_rejected", _("Verification rejected")
         IDENTITY_BOUND = "identity_bound", _("Identity bound")
+        IDENTITY_RELEASED = "identity_released", _("Identity binding released")
+        IDENTITY_TRANSFERRED = "identity_transferred", _("Identity binding transferred")
+        VERIFICATION_REUPLOAD_ASKED = (
+            "verification_reupload_asked", _("Staff asked for one part again"))
+        VERIFICATION_CONSENTED = "verification_consented", _("You agreed to the identity check")
         ID_IMAGES_VIEWED = "id_images_viewed", _("Staff viewed identity images")
         APPEAL_FILED = "appeal_filed", _("Appeal filed")
         APPEAL_IN_REVIEW = "appeal_in_review", _("Appeal in review")
@@ -313,6 +318,10 @@ class StatusEvent(models.Model):
         SECURITY_CHECKLIST_DONE = (
             "security_checklist_done", _("You finished the security checklist"))
         DATA_EXPORTED = "data_exported", _("You downloaded your data")
+        # Staff routing of a case (the audit trail only).
+        CLAIM_TAKEN_OVER = "claim_taken_over", _("A supervisor took over a colleague's claim")
+        VERIFICATION_ESCALATED = (
+            "verification_escalated", _("Verification passed to the supervisors"))
 
     # Staff opening an owner's files (docs/staff-file-access.md): every opening
     # is an "opened" event, staff-only; once per staff member, case and review
@@ -325,6 +334,7 @@ class StatusEvent(models.Model):
     # Kinds that are for the audit trail only, not the owner's timeline.
     STAFF_ONLY_KINDS = frozenset({
         Kind.ID_IMAGE_OPENED, Kind.EVIDENCE_OPENED,
+        Kind.CLAIM_TAKEN_OVER, Kind.VERIFICATION_ESCALATED,
         *(kind for kind, shown in OWNER_SEES_STAFF_VIEWS.items() if not shown),
     })
 

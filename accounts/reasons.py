@@ -91,6 +91,9 @@ class Reason:
     security: bool = False
     # Placed to protect the owner (a freeze "to keep you safe"); a legal hold is not.
     protective: bool = True
+    # Placed by the system when a verification attempt fails (the identity is
+    # bound elsewhere): the owner's own approved verification lifts it.
+    cleared_by_own_verification: bool = False
     # The reason placed when the owner says "this wasn't me" on this hold.
     not_me_places: str | None = None
     # Escalation: when the hold's deadline passes it moves to this level and
@@ -225,6 +228,7 @@ _CATALOG: tuple[Reason, ...] = (
         remedies=(Remedy.APPEAL,),
         handling_time=_("Identity claims are answered within 48 hours"),
         appealable=True,
+        cleared_by_own_verification=True,
     ),
     Reason(
         code="payment_anomaly",
@@ -312,6 +316,11 @@ def get_reason(code: str) -> Reason | None:
 
 
 SECURITY_REASONS = tuple(reason.code for reason in _CATALOG if reason.security)
+
+
+def reasons_cleared_by_own_verification() -> list[str]:
+    """Return the codes of the reasons a failed attempt places and an approval lifts."""
+    return [reason.code for reason in _CATALOG if reason.cleared_by_own_verification]
 
 
 def reasons_with_remedy(remedy: str) -> list[str]:

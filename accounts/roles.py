@@ -22,6 +22,7 @@ ROLES: dict[str, list[str]] = {
         "appeals.view_appeal",
         "appeals.change_appeal",
         "appeals.view_evidence",
+        "appeals.view_macro",
     ],
     "supervisor": [
         "accounts.view_account",
@@ -34,10 +35,16 @@ ROLES: dict[str, list[str]] = {
         "verification.view_verificationrequest",
         "verification.change_verificationrequest",
         "verification.view_identity_images",
+        "verification.view_identitybinding",
+        "verification.resolve_identity_binding",
         "appeals.view_appeal",
         "appeals.change_appeal",
         "appeals.view_evidence",
         "appeals.supervise_appeal",
+        "verification.supervise_verificationrequest",
+        "appeals.view_macro",
+        "appeals.add_macro",
+        "appeals.change_macro",
     ],
 }
 

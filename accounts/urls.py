@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_data, views_platform, views_security
+from . import staff_two_step, views, views_data, views_platform, views_security
 
 app_name = "accounts"
 
@@ -24,6 +24,8 @@ urlpatterns = [
     path("security/two-step/verify/", views_security.two_step_verify, name="two_step_verify"),
     path("security/two-step/off/", views_security.two_step_disable, name="two_step_disable"),
     path("security/recovery-codes/", views_security.recovery_codes, name="recovery_codes"),
+    # Staff: the authenticator code asked before identity images are served.
+    path("staff/two-step/", staff_two_step.staff_two_step, name="staff_two_step"),
     # Download my data.
     path("data/", views_data.data_page, name="data"),
     path("data/download.<str:fmt>", views_data.data_download, name="data_download"),

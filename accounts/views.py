@@ -11,35 +11,62 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse_lazy
 from django.utils import formats, timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
-from . import cards, selectors, services, signin
+from . import cards, page_cache, selectors, services, signin
 from .forms import SignInForm
 
 
 @login_required
 def status(request: HttpRequest) -> HttpResponse:
     """The home page: overall status, one card per active hold (the most urgent first,
-    each following its case), the security checklist after a security hold, the timeline."""
-    page = selectors.status_page(request.user)
+    each following its case), the security checklist after a security hold, the timeline.
+
+    The page is kept while nothing it shows changes (accounts/page_cache.py): a
+    reload with nothing new costs one query besides the session's and the user's.
+    """
+    found = selectors.status_page_fingerprint(request.user)
+    key = page_cache.page_key(request, *found) if found and page_cache.usable(request) else None
+    html = page_cache.page_get(key) if key else None
+    if html is None:
+        # The bell's count comes with the fingerprint (or the page's facts); the
+        # context processor's lazy count, for every other page, would be one more query.
+        html = _status_html(request, unread=found[1] if found else None)
+        if key:
+            page_cache.page_set(key, html)
+    return HttpResponse(html)
+
+
+def _status_html(request: HttpRequest, *, unread: int | None) -> str:
+    before = selectors.timeline_cursor(request.GET.get("before"))  # an older timeline page
+    page = selectors.status_page(request.user, before=before)
+    content = render_to_string("accounts/_status_content.html", _status_context(page),
+                               request=request)
+    return render_to_string("accounts/status.html", {
+        "content": mark_safe(content),  # our own rendering, escaped when it was made
+        "unread_notice_count": page.unread_notices if unread is None else unread,
+    }, request=request)
+
+
+def _status_context(page: selectors.StatusPage) -> dict:
     hold_cards = cards.status_cards(page)
-    return render(
-        request,
-        "accounts/status.html",
-        {
-            "account": page.account,
-            "summary": cards.status_summary(page),
-            "cards": hold_cards,
-            "all_protective": all(card.reason.protective for card in hold_cards),
-            "checklist": cards.security_checklist(page),
-            "general_support": cards.general_support_line(page),
-            "events": page.events,
-        },
-    )
+    return {
+        "account": page.account,
+        "summary": cards.status_summary(page),
+        "cards": hold_cards,
+        "all_protective": all(card.reason.protective for card in hold_cards),
+        "checklist": cards.security_checklist(page),
+        "general_support": cards.general_support_line(page),
+        "events": page.events,
+        "older_events": page.older_events,
+        "timeline_paged": page.paged,
+    }
 
 
 def help_page(request: HttpRequest) -> HttpResponse:

@@ -21,12 +21,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Account, StatusEvent
+from accounts.permissions import may_lift
+from accounts.queues import CappedCountPaginator, DefaultListFilter, sla_cell
 from accounts.remedies import latest_remedy_events, needs_several, remedy_steps
 from accounts.staff_views import file_unavailable
 
 from . import selectors, services
 from .forms import StaffActionForm
-from .models import Appeal, Attachment
+from .models import Appeal, Attachment, Macro
 from .views import evidence_response
 
 logger = logging.getLogger(__name__)
@@ -49,12 +51,11 @@ class SLABreachedFilter(admin.SimpleListFilter):
         return [("breached", _("Past due")), ("ok", _("Within SLA"))]
 
     def queryset(self, request, queryset):
-        now = timezone.now()
-        open_q = Q(state__in=Appeal.OPEN_STATES)
+        breached = Appeal.sla_breached_q(timezone.now())
         if self.value() == "breached":
-            return queryset.filter(open_q, sla_due_at__lte=now)
+            return queryset.filter(breached)
         if self.value() == "ok":
-            return queryset.filter(open_q, sla_due_at__gt=now)
+            return queryset.filter(state__in=Appeal.OPEN_STATES).exclude(breached)
         return queryset
 
 
@@ -66,6 +67,8 @@ class AssignmentFilter(admin.SimpleListFilter):
         return [("mine", _("Mine")), ("unassigned", _("Unassigned"))]
 
     def queryset(self, request, queryset):
+        if self.value() == "mine" and _open_only(request):
+            return queryset.filter(pk__in=_my_open_cases(request.user))
         if self.value() == "mine":
             return queryset.filter(Q(assignee=request.user) | Q(claimed_by=request.user))
         if self.value() == "unassigned":
@@ -73,17 +76,39 @@ class AssignmentFilter(admin.SimpleListFilter):
         return queryset
 
 
-class OpenFilter(admin.SimpleListFilter):
+def _open_only(request: HttpRequest) -> bool:
+    """Whether the queue shows only the open cases (``OpenFilter``'s default)."""
+    return request.GET.get(OpenFilter.parameter_name, OpenFilter.default) == OpenFilter.default \
+        and not any(name in request.GET for name in OpenFilter.yields_to)
+
+
+def _my_open_cases(user) -> list[int]:
+    """The open cases assigned to or claimed by ``user``, one small index lookup each.
+
+    An assignee stays on decided cases, so the planner takes "assigned to me"
+    for a large share of the table and, asked for the OR at once, walks the
+    whole open queue looking for a reviewer's few cases (200 ms at a million).
+    """
+    open_cases = Appeal.objects.filter(state__in=Appeal.OPEN_STATES).order_by()
+    return list(open_cases.filter(assignee=user).values_list("pk", flat=True)
+                .union(open_cases.filter(claimed_by=user).values_list("pk", flat=True)))
+
+
+class OpenFilter(DefaultListFilter):
+    """The queue opens on the open cases; a filter on the state shows every state."""
+
     title = _("open or decided")
     parameter_name = "open"
+    default = "yes"
+    yields_to = ("state__exact",)
 
     def lookups(self, request, model_admin):
         return [("yes", _("Open")), ("no", _("Decided or closed"))]
 
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
+    def filter(self, queryset, value):
+        if value == "yes":
             return queryset.filter(state__in=Appeal.OPEN_STATES)
-        if self.value() == "no":
+        if value == "no":
             return queryset.exclude(state__in=Appeal.OPEN_STATES)
         return queryset
 
@@ -99,35 +124,106 @@ _ACTION_DONE = {
     "escalate": _("Appeal escalated to the supervisors."),
     "assign": _("Appeal reassigned."),
     "resolve": _("Conversation closed; the user was told."),
+    "takeover": _("You took over the claim; it is recorded."),
 }
+# Actions that end the work on a case: with "then open the next case" ticked,
+# the page that follows is the next case, already claimed.
+_ENDS_CASE = {"reply", "ask", "accept", "reject", "resolve", "escalate"}
+
+
+def _buttons(user: Account, appeal: Appeal) -> dict:
+    """Which controls this person may use: the page shows only those (services enforce)."""
+    now = timezone.now()
+    live = services.appeal_claim_live(appeal, now)
+    mine = live and appeal.claimed_by_id == user.pk
+    supervisor = user.has_perm("appeals.supervise_appeal")
+    can_act = user.has_perm("appeals.change_appeal")
+    blocked = live and not mine  # a colleague's claim: only a takeover (supervisors) helps
+    may_accept = appeal.hold is None or may_lift(appeal.hold, acting_user=user)
+    return {
+        "can_act": can_act, "claim_live": live, "claimed_by_me": mine,
+        "claimed_by_other": blocked,
+        "can_work": can_act and appeal.is_open and not blocked,
+        "can_accept": can_act and appeal.decides and may_accept,
+        "can_claim": can_act and appeal.is_open and not live,
+        "can_release": can_act and live and (mine or supervisor),
+        "can_take_over": can_act and appeal.is_open and blocked and supervisor,
+        "can_escalate": can_act and appeal.is_open and not blocked
+        and appeal.escalated_at is None,
+        "can_reassign": supervisor and appeal.is_open,
+    }
+
+
+def _draft_key(pk: int) -> str:
+    return f"appeal-reply-draft:{pk}"
+
+
+def _draft(request: HttpRequest, appeal: Appeal, *, shown: bool) -> dict:
+    """What was typed before a refusal, once, when the reply box is there to hold it."""
+    if not shown:
+        return {}  # kept for when the box comes back (the colleague's claim ends)
+    return request.session.pop(_draft_key(appeal.pk), None) or {"open_next": True}
+
+
+def _keep_draft(request: HttpRequest, appeal: Appeal) -> None:
+    """Keep what the staff member typed for the page that follows a refusal."""
+    request.session[_draft_key(appeal.pk)] = {
+        "body": request.POST.get("body", ""), "open_next": bool(request.POST.get("open_next"))}
+
+
+def _insert_macro(request: HttpRequest, appeal: Appeal, pk: int | None) -> None:
+    chosen = next((m for m in selectors.case_macros(appeal) if m["pk"] == pk), None)
+    if chosen is None:
+        messages.error(request, _("Choose a canned reply."))
+        _keep_draft(request, appeal)
+        return
+    request.session[_draft_key(appeal.pk)] = {"body": chosen["body"], "open_next": True}
+
+
+def _skip(request: HttpRequest, appeal: Appeal) -> HttpResponse:
+    """Give this case back to the queue if this person holds it, and open the next one."""
+    if appeal.claimed_by_id == request.user.pk:
+        services.appeal_release(appeal=appeal, acting_user=request.user)
+    return _open_next(request, appeal)
+
+
+def _open_next(request: HttpRequest, done: Appeal) -> HttpResponse:
+    """Claim the next open case due first and open it; None when there is none."""
+    for pk in selectors.next_open_cases(request.user, exclude=done.pk):
+        try:
+            services.appeal_claim(appeal=Appeal.objects.get(pk=pk), acting_user=request.user)
+        except ValidationError:
+            continue  # a colleague was quicker: try the one after
+        return HttpResponseRedirect(reverse("admin:appeals_appeal_change", args=[pk]))
+    messages.info(request, _("No other case is waiting for you."))
+    return HttpResponseRedirect(reverse("admin:appeals_appeal_changelist"))
 
 
 @admin.register(Appeal)
 class AppealAdmin(admin.ModelAdmin):
-    list_display = ["id", "kind", "account", "reason", "state", "priority", "sla_due_at",
-                    "sla_flag", "assignee", "claimed_by", "escalated_at"]
+    list_display = ["id", "kind", "account", "reason", "state", "priority", "sla",
+                    "assignee", "claimed_by", "escalated_at"]
     list_filter = [OpenFilter, "kind", "state", "reason", SLABreachedFilter, AssignmentFilter,
                    "priority"]
     list_select_related = ["account", "assignee", "claimed_by"]
     search_fields = ["account__username", "account__platform_account_id"]
+    # Oldest due first, matching the appeal_queue_*_idx indexes; no exact count of the table.
     ordering = ["sla_due_at", "-priority", "pk"]
+    paginator = CappedCountPaginator
+    show_full_result_count = False
     readonly_fields = [f.name for f in Appeal._meta.fields]
     change_form_template = "admin/appeals/appeal/change_form.html"
     change_list_template = "admin/appeals/appeal/change_list.html"
 
-    @admin.display(description=_("past due"), boolean=True)
-    def sla_flag(self, obj: Appeal) -> bool:
-        return obj.sla_breached()
+    @admin.display(description=_("answer due by"), ordering="sla_due_at")
+    def sla(self, obj: Appeal) -> str:
+        return sla_cell(obj.sla_due_at, obj.sla_breached(), obj.is_open)
 
     def has_add_permission(self, request) -> bool:
         return False  # appeals are filed by their owners
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # the record of what was said is kept
-
-    def changelist_view(self, request, extra_context=None):
-        return super().changelist_view(request, {"stats": selectors.queue_stats(),
-                                                 **(extra_context or {})})
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -141,18 +237,17 @@ class AppealAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         appeal = get_object_or_404(Appeal.objects.select_related("hold", "account", "claimed_by"),
                                    pk=object_id)
-        now = timezone.now()
+        buttons = _buttons(request.user, appeal)
         extra = {
             "appeal": appeal,
             "thread": selectors.staff_messages(appeal),
             "timeline": StatusEvent.objects.filter(account_id=appeal.account_id)
             .select_related("acting_user", "hold")[:30],
-            "claim_live": services.appeal_claim_live(appeal, now),
-            "claimed_by_me": appeal.claimed_by_id == request.user.pk,
-            "can_act": request.user.has_perm("appeals.change_appeal"),
             "needs_supervisor": bool(appeal.hold and appeal.hold.lift_needs_supervisor),
             "remedy_steps": _remedy_steps(appeal),
-            "can_reassign": request.user.has_perm("appeals.supervise_appeal"),
+            "macros": selectors.case_macros(appeal),
+            **buttons,
+            "draft": _draft(request, appeal, shown=buttons["can_work"]),
             "staff_choices": Account.objects.filter(
                 is_staff=True, is_active=True,
                 groups__name__in=[settings.PORTAL_APPEAL_OFFICER_GROUP,
@@ -167,22 +262,32 @@ class AppealAdmin(admin.ModelAdmin):
         return require_POST(self._act)(request, object_id)
 
     def _act(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        appeal = get_object_or_404(Appeal, pk=object_id)
+        """Run the pressed button's service; a refusal is an error and keeps the typed text."""
+        appeal = get_object_or_404(Appeal.objects.select_related("account"), pk=object_id)
         back = HttpResponseRedirect(reverse("admin:appeals_appeal_change", args=[appeal.pk]))
         form = StaffActionForm(request.POST, request.FILES)
         if not form.is_valid():
             for errors in form.errors.values():
                 for error in errors:
                     messages.error(request, error)
+            _keep_draft(request, appeal)
             return back
-        action, body = form.cleaned_data["action"], form.cleaned_data["body"]
-        files = form.cleaned_data["evidence"]
+        data = form.cleaned_data
+        if data["action"] == "macro":  # without JavaScript: the text comes back, editable
+            _insert_macro(request, appeal, data["macro"])
+            return back
+        if data["action"] == "next":
+            return _skip(request, appeal)
         try:
-            self._run(request, appeal, action, body, files, form.cleaned_data["assignee"])
+            self._run(request, appeal, data["action"], data["body"], data["evidence"],
+                      data["assignee"])
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _ACTION_DONE[action])
+            _keep_draft(request, appeal)
+            return back
+        messages.success(request, _ACTION_DONE[data["action"]])
+        if data["open_next"] and data["action"] in _ENDS_CASE:
+            return _open_next(request, appeal)
         return back
 
     @staticmethod
@@ -191,6 +296,8 @@ class AppealAdmin(admin.ModelAdmin):
         user = request.user
         if action == "claim":
             services.appeal_claim(appeal=appeal, acting_user=user)
+        elif action == "takeover":
+            services.appeal_claim_takeover(appeal=appeal, acting_user=user)
         elif action == "release":
             services.appeal_release(appeal=appeal, acting_user=user)
         elif action in ("reply", "note"):
@@ -234,3 +341,41 @@ class AppealAdmin(admin.ModelAdmin):
             attachment.file.close()  # the file only: response.close() would end the request
             return file_unavailable(request, error.messages[0], status=403)
         return response
+
+
+@admin.register(Macro)
+class MacroAdmin(admin.ModelAdmin):
+    """Canned replies: supervisors write them and mark them reviewed; officers read them."""
+
+    list_display = ["title", "kind", "active", "reviewed", "approved_by", "updated_at"]
+    list_filter = ["kind", "active"]
+    list_select_related = ["approved_by"]
+    fields = ["kind", "title", "body_zh_hans", "body_en", "active", "approved_by", "approved_at"]
+    readonly_fields = ["approved_by", "approved_at"]
+    actions = ["mark_reviewed"]
+
+    @admin.display(description=_("reviewed"), boolean=True)
+    def reviewed(self, obj: Macro) -> bool:
+        return obj.is_reviewed
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # switch it off instead: a reply already sent keeps its source
+
+    def save_model(self, request, obj, form, change) -> None:
+        try:
+            services.macro_save(macro=obj, acting_user=request.user)
+        except ValidationError as error:
+            raise PermissionDenied(" ".join(error.messages)) from error
+
+    @admin.action(description=_("Mark the selected replies as reviewed"),
+                  permissions=["change"])
+    def mark_reviewed(self, request, queryset) -> None:
+        done = 0
+        for macro in queryset:
+            try:
+                services.macro_approve(macro=macro, acting_user=request.user)
+                done += 1
+            except ValidationError as error:
+                messages.error(request, f"{macro}: {' '.join(error.messages)}")
+        if done:
+            messages.success(request, _("%(n)d replies marked as reviewed.") % {"n": done})

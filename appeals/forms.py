@@ -129,9 +129,11 @@ class StaffActionForm(forms.Form):
     """The admin page's one form: a text, optional files, and which button was pressed."""
 
     ACTIONS = ("claim", "release", "reply", "note", "ask", "accept", "reject", "escalate",
-               "assign", "resolve")
+               "assign", "resolve", "takeover", "macro", "next")
 
     action = forms.ChoiceField(choices=[(a, a) for a in ACTIONS])
     body = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4, "cols": 80}))
     evidence = EvidenceField(label=_("Attach files (optional)"))
     assignee = forms.IntegerField(required=False)
+    macro = forms.IntegerField(required=False)  # "insert" without JavaScript
+    open_next = forms.BooleanField(required=False)

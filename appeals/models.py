@@ -151,6 +151,27 @@ class Appeal(models.Model):
             models.Index(fields=["state", "sla_due_at"], name="appeal_queue_idx"),
             models.Index(fields=["reason", "decided_at"], name="appeal_decided_idx"),
             models.Index(fields=["account", "-created_at"], name="appeal_account_idx"),
+            # The queue's order (admin ``ordering``): the open cases alone, and all.
+            models.Index(fields=["sla_due_at", "-priority", "id"],
+                         condition=models.Q(state__in=["submitted", "in_review",
+                                                       "awaiting_user"]),
+                         name="appeal_queue_open_idx"),
+            models.Index(fields=["sla_due_at", "-priority", "id"], name="appeal_queue_all_idx"),
+            # "Unassigned" and "mine": an assignee stays on a case once decided, so the
+            # open cases alone, or the filters would walk every assigned case ever.
+            models.Index(fields=["sla_due_at", "-priority", "id"],
+                         condition=models.Q(state__in=["submitted", "in_review",
+                                                       "awaiting_user"], assignee__isnull=True),
+                         name="appeal_queue_unassigned_idx"),
+            models.Index(fields=["assignee", "sla_due_at"],
+                         condition=models.Q(state__in=["submitted", "in_review",
+                                                       "awaiting_user"]),
+                         name="appeal_queue_assignee_idx"),
+            # The dashboard: decisions (appeals) and closings (conversations) per day.
+            models.Index(fields=["decided_at"], condition=models.Q(decided_at__isnull=False),
+                         name="appeal_decided_at_idx"),
+            models.Index(fields=["closed_at"], condition=models.Q(closed_at__isnull=False),
+                         name="appeal_closed_at_idx"),
         ]
 
     def __str__(self) -> str:
@@ -177,7 +198,12 @@ class Appeal(models.Model):
         return self.awaiting_since + settings.PORTAL_APPEAL_CLOSE_AFTER
 
     def sla_breached(self, now=None) -> bool:
-        return self.is_open and self.sla_due_at <= (now or timezone.now())
+        return self.is_open and self.sla_due_at < (now or timezone.now())
+
+    @classmethod
+    def sla_breached_q(cls, now) -> models.Q:
+        """The same rule as ``sla_breached``, for a queryset."""
+        return models.Q(state__in=cls.OPEN_STATES, sla_due_at__lt=now)
 
 
 class Message(models.Model):
@@ -235,3 +261,44 @@ class Attachment(models.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+
+class Macro(models.Model):
+    """A reviewed canned reply staff pick on the case page and edit before sending.
+
+    One text per language: the page inserts the one the case's owner reads.
+    Only supervisors write them, and only a reviewed macro (``approved_by``) is
+    offered; changing a text takes the review away (``appeals.services.macros``).
+    """
+
+    class Kind(models.TextChoices):
+        APPEAL = "appeal", _("Appeals")
+        SUPPORT = "support", _("Support conversations")
+
+    kind = models.CharField(_("used for"), max_length=16, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=100)
+    body_zh_hans = models.TextField(_("text in Chinese"), max_length=MESSAGE_MAX_LENGTH)
+    body_en = models.TextField(_("text in English"), max_length=MESSAGE_MAX_LENGTH)
+    active = models.BooleanField(_("offered on case pages"), default=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("reviewed by"), editable=False,
+    )
+    approved_at = models.DateTimeField(_("reviewed at"), null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(_("changed at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("canned reply")
+        verbose_name_plural = _("canned replies")
+        ordering = ["kind", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_reviewed(self) -> bool:
+        return self.approved_by_id is not None
+
+    def body_for(self, language: str) -> str:
+        """The text in ``language`` (the owner's), English for any other."""
+        return self.body_zh_hans if language.lower().startswith("zh") else self.body_en

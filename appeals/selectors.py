@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.models import Account, StatusEvent
 from accounts.staff_views import CaseFacts, file_access_refusal
 
-from .models import Appeal, Attachment, Message
+from .models import Appeal, Attachment, Macro, Message
 
 EXPECTED_WAIT_WINDOW = timedelta(days=7)
 EXPECTED_WAIT_SAMPLE = 2000
@@ -150,31 +150,6 @@ def expected_wait_python(reason: str, *, now: datetime) -> timedelta | None:
     durations = [(decided - created).total_seconds() for created, decided in pairs]
     return timedelta(seconds=statistics.median(durations)) if durations else None
 
-@dataclass
-class QueueStats:
-    depth: int
-    unassigned: int
-    breached: int
-    oldest_due: datetime | None
-    decided_per_day: list[tuple[object, int]]
-
-
-def queue_stats(*, now: datetime | None = None) -> QueueStats:
-    """The supervisors' dashboard: queue depth, SLA breaches, oldest case, decisions per day."""
-    from django.db.models import Count, Min, Q
-    from django.db.models.functions import TruncDate
-
-    now = now or timezone.now()
-    open_appeals = Appeal.objects.filter(state__in=Appeal.OPEN_STATES)
-    totals = open_appeals.aggregate(
-        depth=Count("pk"), unassigned=Count("pk", filter=Q(assignee__isnull=True)),
-        breached=Count("pk", filter=Q(sla_due_at__lte=now)), oldest_due=Min("sla_due_at"))
-    per_day = (Appeal.objects.filter(decided_at__gte=now - EXPECTED_WAIT_WINDOW)
-               .annotate(day=TruncDate("decided_at")).values("day")
-               .annotate(n=Count("pk")).order_by("day"))
-    return QueueStats(decided_per_day=[(row["day"], row["n"]) for row in per_day], **totals)
-
-
 def evidence_refusal(appeal: Appeal, user: Account, now=None) -> ValidationError | None:
     """Return why ``user`` may not open the appeal's evidence, or None if they may."""
     now = now or timezone.now()
@@ -184,3 +159,23 @@ def evidence_refusal(appeal: Appeal, user: Account, now=None) -> ValidationError
         submitted=True, in_queue=appeal.is_open, state_label=appeal.get_state_display(),
         claimed_by=claimed, claimed_until=until,
     ))
+
+
+def case_macros(appeal: Appeal) -> list[dict]:
+    """The reviewed canned replies for this kind of case, in the owner's language."""
+    kind = Macro.Kind.SUPPORT if appeal.kind == Appeal.Kind.SUPPORT else Macro.Kind.APPEAL
+    macros = Macro.objects.filter(kind=kind, active=True, approved_by__isnull=False)
+    language = appeal.account.language
+    return [{"pk": m.pk, "title": m.title, "body": m.body_for(language)} for m in macros]
+
+
+def next_open_cases(user: Account, *, exclude: int = 0,
+                    now: datetime | None = None) -> list[int]:
+    """Open cases this person could take next, due first: theirs or nobody's, unclaimed."""
+    now = now or timezone.now()
+    lapsed = now - settings.PORTAL_APPEAL_CLAIM_TIMEOUT
+    free = Q(claimed_by__isnull=True) | Q(claimed_at__lte=lapsed) | Q(claimed_by=user)
+    return list(Appeal.objects.filter(free, Q(assignee__isnull=True) | Q(assignee=user),
+                                      state__in=Appeal.OPEN_STATES)
+                .exclude(pk=exclude).order_by("sla_due_at", "-priority", "pk")
+                .values_list("pk", flat=True)[:5])

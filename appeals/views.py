@@ -33,7 +33,10 @@ def appeal_file(request: HttpRequest, hold_pk: int) -> HttpResponse:
         # Same answer whether the hold is someone else's or does not exist.
         return render(request, "appeals/hold_not_found.html", status=404)
     eligibility = services.appeal_eligibility(hold=hold, account=request.user)
-    form = AppealFileForm(request.POST or None, request.FILES or None)
+    # A link may name the category (the identity claim from the verification result).
+    asked = request.GET.get("category")
+    initial = {"category": asked} if asked in Appeal.Category.values else {}
+    form = AppealFileForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and eligibility.allowed and form.is_valid():
         try:
             appeal = services.appeal_file(

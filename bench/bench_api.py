@@ -17,23 +17,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PY = sys.executable
-DB_NAME = os.environ.get("BENCH_DB_NAME", "portal_bench_api")
-PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-CACHE_URL = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/6")
-BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/5")
+from harness import Bench, free_port, require_wrk, wait_until_up, wrk
+
+BENCH = Bench(
+    db_name=os.environ.get("BENCH_DB_NAME", "portal_bench_api"),
+    cache_url=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/6"),
+    broker_url=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/5"),
+    pg=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"),
+)
 GOAL = 0.70
 
 SETUP = """
@@ -53,73 +47,6 @@ wrk.headers["Authorization"] = "Bearer %s"
 """
 
 
-def env() -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.api_settings",
-        "DATABASE_URL": f"{PG}/{DB_NAME}",
-        "CACHE_URL": CACHE_URL,
-        "CELERY_BROKER_URL": BROKER_URL,
-        "PYTHONPATH": str(ROOT),
-    }
-
-
-def run(*args: str, extra: dict | None = None, capture: bool = False) -> str:
-    result = subprocess.run(
-        args, cwd=ROOT, env={**env(), **(extra or {})}, check=True, text=True,
-        stdout=subprocess.PIPE if capture else None,
-    )
-    return result.stdout or ""
-
-
-def prepare_database() -> str:
-    """Drop, create and migrate the benchmark database; return a fresh API key."""
-    for sql in (f"DROP DATABASE IF EXISTS {DB_NAME}", f"CREATE DATABASE {DB_NAME}"):
-        run("psql", PG + "/postgres", "-q", "-c", sql)
-    run(PY, "manage.py", "migrate", "-v0")
-    return run(PY, "manage.py", "shell", "-c", SETUP, capture=True).strip().splitlines()[-1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_up(url: str, key: str, timeout: float = 30) -> bytes:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"})
-            with urllib.request.urlopen(request, timeout=2) as response:
-                return response.read()
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"gunicorn did not answer {url}")
-
-
-def start_gunicorn(port: int, workers: int, bare_body: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [PY, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--worker-class", "sync", "--log-level", "warning"],
-        cwd=ROOT, env={**env(), "BENCH_BARE_BODY": bare_body},
-    )
-
-
-def wrk(url: str, script: str, seconds: int, connections: int) -> tuple[float, float]:
-    """Return (requests per second, p99 in ms) of one wrk round."""
-    out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script, url],
-        check=True, text=True, capture_output=True,
-    ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    value, unit = re.search(r"\s99%\s+([\d.]+)(us|ms|s)", out).groups()
-    p99 = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-    if re.search(r"Non-2xx or 3xx responses", out):
-        raise SystemExit(f"errors while loading {url}:\n{out}")
-    return rps, p99
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -128,29 +55,29 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is missing: .ci/install-system-packages wrk")
+    require_wrk()
 
-    key = prepare_database()
+    key = BENCH.prepare_database(SETUP)
+    auth = {"Authorization": f"Bearer {key}"}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     may_url = f"{base}/api/v1/accounts/bench-1/may/publish"
     bare_url = f"{base}/bench/bare"
 
     # Learn the exact "may" body first, so the bare view answers the same bytes.
-    probe = start_gunicorn(port, 1, "{}")
+    probe = BENCH.start_gunicorn(port, 1, BENCH_BARE_BODY="{}")
     try:
-        may_body = wait_until_up(may_url, key).decode()
+        may_body = wait_until_up(may_url, auth).decode()
     finally:
         probe.terminate()
         probe.wait()
     port = free_port()  # a fresh port: the probe's may linger a moment
     may_url = f"http://127.0.0.1:{port}/api/v1/accounts/bench-1/may/publish"
     bare_url = f"http://127.0.0.1:{port}/bench/bare"
-    server = start_gunicorn(port, args.workers, may_body)
+    server = BENCH.start_gunicorn(port, args.workers, BENCH_BARE_BODY=may_body)
     lua = None
     try:
-        bare_body = wait_until_up(bare_url, key)
+        bare_body = wait_until_up(bare_url, auth)
         assert json.loads(bare_body) == json.loads(may_body), (bare_body, may_body)
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
             lua.write(LUA % key)

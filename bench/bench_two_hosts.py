@@ -218,9 +218,13 @@ class Owner:
         self.post(f"/verification/{pk}/step/who/", {"subject": "individual"})
         self.post(f"/verification/{pk}/step/identity/", {
             "legal_name": "王小明", "document_type": "cn_ric", "number": number})
+        # The two consents (before the photos, before the camera) have their own pages.
+        self.post(f"/verification/{pk}/step/front/", {"consent": "photos"})
         for i, side in enumerate(("front", "back")):
             self.post(f"/verification/{pk}/step/{side}/",
-                      files={"photo": (f"{side}.jpg", card_jpeg(seed + i), "image/jpeg")})
+                      files={"photo": (f"{side}.jpg", card_jpeg(  # the card of what was typed
+                          seed + i, side=side, name="王小明", number=number), "image/jpeg")})
+        self.post(f"/verification/{pk}/step/liveness/", {"consent": "liveness"})
         self.call("GET", f"/verification/{pk}/step/liveness/")  # starts the challenge
         for i in range(3):
             self.post(f"/verification/{pk}/liveness/frame/",

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
+from accounts.dashboard import dashboard_view
 from portal.health import health_view
 from portal.metrics import metrics_view
 
@@ -12,6 +13,7 @@ urlpatterns = [
     # First: the host platform calls the API far more often than people load
     # pages, and every pattern tried before a match costs each request.
     path("api/", include("accounts.api.urls")),
+    path("admin/queues/", admin.site.admin_view(dashboard_view), name="queues_dashboard"),
     path("admin/", admin.site.urls),
     # Operations: load-balancer probe and Prometheus scrape (token or allow-list).
     path("health/", health_view, name="health"),

@@ -356,3 +356,19 @@ def private_dir(settings, tmp_path):
 def stored_files(folder) -> list:
     """Every file under ``folder`` (none if it does not exist)."""
     return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
+
+
+def staff_two_step_pass(client, user: Account) -> None:
+    """Give ``user`` a confirmed authenticator and mark ``client``'s session as having
+    passed its code (what ``accounts:staff_two_step`` does), for staff image views."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device, _created = TOTPDevice.objects.get_or_create(
+        user=user, confirmed=True, defaults={"name": "authenticator"})
+    from accounts.middleware import TWO_STEP_PENDING
+
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.pop(TWO_STEP_PENDING, None)  # as the sign-in's second step leaves it
+    session.save()

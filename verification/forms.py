@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from . import documents
@@ -51,8 +50,9 @@ class IdentityForm(forms.Form):
     document_type = forms.ChoiceField(
         label=_("Document type"), choices=VerificationRequest.DocumentType.choices
     )
+    # Optional once a number is saved: empty keeps it (the service decides).
     number = forms.CharField(
-        label=_("Document number"), max_length=40,
+        label=_("Document number"), max_length=40, required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters",
                                       "spellcheck": "false"}),
     )
@@ -101,17 +101,59 @@ class FramesForm(forms.Form):
     )
 
 
-class DecisionForm(forms.Form):
-    """The reviewer's decision in admin."""
+# A re-upload is asked by its own form, which names the part (admin_reupload).
+REJECT_REASONS = [
+    (value, label) for value, label in VerificationRequest.Decision.choices
+    if value != VerificationRequest.Decision.REUPLOAD
+]
 
-    decision = forms.ChoiceField(
-        label=_("Decision"),
-        choices=[("approve", _("Approve"))] + [
-            (f"reject:{value}", format_lazy("{} · {}", _("Reject"), label))
-            for value, label in VerificationRequest.Decision.choices
-        ],
+
+class DecisionForm(forms.Form):
+    """The reviewer's decision in admin: approve, or reject with a reason, and a message.
+
+    ``decision`` comes from the button pressed; the older one-select form
+    (``reject:<reason>``) is still understood.
+    """
+
+    decision = forms.CharField(widget=forms.HiddenInput)
+    reason = forms.ChoiceField(
+        label=_("Reason to reject"), required=False,
+        choices=[("", _("— choose a reason to reject —")), *REJECT_REASONS],
+        widget=forms.Select(attrs={"data-review-key": "r"}),
     )
     message = forms.CharField(
         label=_("Message to the user"), required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    open_next = forms.BooleanField(label=_("then open the next case"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        decision = data.get("decision", "")
+        if decision.startswith("reject:"):
+            decision, data["reason"] = "reject", decision.split(":", 1)[1]
+        if decision not in ("approve", "reject"):
+            raise ValidationError(_("Choose a decision."), code="no_decision")
+        if decision == "reject" and data.get("reason") not in dict(REJECT_REASONS):
+            raise ValidationError(_("Choose a reason to reject."), code="no_reason")
+        data["decision"] = decision
+        return data
+
+
+class ReuploadForm(forms.Form):
+    """The reviewer asks for one part again, saying why (the owner reads the message)."""
+
+    def __init__(self, *args, **kwargs):
+        # On the case page beside the decision form, whose fields share these names:
+        # ids of their own keep every label tied to its field.
+        kwargs.setdefault("auto_id", "id_reupload_%s")
+        super().__init__(*args, **kwargs)
+
+    part = forms.ChoiceField(
+        label=_("Part to take again"),
+        choices=[(p.value, p.label) for p in VerificationRequest.REUPLOAD_PARTS],
+    )
+    message = forms.CharField(
+        label=_("Message to the user"), max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )

@@ -40,6 +40,10 @@ class VerificationRequest(models.Model):
         HK_MACAO_PERMIT = documents.HK_MACAO_PERMIT, _("Hong Kong/Macao travel permit")
         TAIWAN_PERMIT = documents.TAIWAN_PERMIT, _("Taiwan travel permit")
 
+    class EscalationReason(models.TextChoices):
+        MANUAL = "manual", _("Escalated by a reviewer")
+        OVERDUE = "overdue", _("Past its SLA")
+
     class Decision(models.TextChoices):
         PHOTO_UNCLEAR = "photo_unclear", _("Photo unclear")
         DETAILS_MISMATCH = "details_mismatch", _("Details do not match the document")
@@ -47,7 +51,20 @@ class VerificationRequest(models.Model):
         IDENTITY_BOUND = "identity_bound", _("Identity bound to another account")
         DOCUMENT_EXPIRED = "document_expired", _("Document expired")
         UNDER_AGE = "under_age", _("Under age")
+        # A reviewer asked for one part (``redo_parts``) to be taken again.
+        REUPLOAD = "reupload", _("One part must be taken again")
         OTHER = "other", _("Other")
+
+    class Part(models.TextChoices):
+        """What an owner can be asked to give again (wizard steps)."""
+
+        IDENTITY = "identity", _("The document details")
+        FRONT = "front", _("The photo of the front")
+        BACK = "back", _("The photo of the back")
+        LIVENESS = "liveness", _("The liveness check")
+
+    # What a reviewer may ask to be taken again, one at a time.
+    REUPLOAD_PARTS = (Part.FRONT, Part.BACK, Part.LIVENESS)
 
     account = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="verification_requests"
@@ -93,15 +110,44 @@ class VerificationRequest(models.Model):
     )
     decision_message = models.TextField(_("message to the user"), blank=True, editable=False)
     images_purged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Handed to the supervisors: by a reviewer (manual) or by the SLA sweep (overdue).
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True, editable=False)
+    escalation_reason = models.CharField(
+        _("escalation reason"), max_length=16, choices=EscalationReason.choices, blank=True,
+        editable=False,
+    )
+    # On a decided request: the parts (``Part``) to give again; the rest is kept.
+    # On a draft started from one: the parts asked again (shown in the wizard).
+    redo_parts = models.JSONField(default=list, blank=True, editable=False)
+    carried_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        editable=False,
+    )
+    # The owner's consent before the ID photos and before the camera (separate steps).
+    photos_consent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    liveness_consent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("verification request")
         verbose_name_plural = _("verification requests")
         ordering = ["sla_due_at", "pk"]
-        permissions = [("view_identity_images", "Can view identity document images")]
+        permissions = [
+            ("view_identity_images", "Can view identity document images"),
+            ("supervise_verificationrequest",
+             "Can take over claims and receive escalated cases (supervisor)"),
+        ]
         indexes = [
             models.Index(fields=["state", "sla_due_at"]),
             models.Index(fields=["account", "-created_at"]),
+            # The queue's order (admin ``ordering``): the open cases alone, and all.
+            models.Index(fields=["sla_due_at", "submitted_at", "id"],
+                         condition=models.Q(state="in_review"), name="vr_queue_open_idx"),
+            models.Index(fields=["sla_due_at", "submitted_at", "id"], name="vr_queue_all_idx"),
+            # The dashboard: decisions and automatic outcomes in a time window.
+            models.Index(fields=["decided_at"], condition=models.Q(decided_at__isnull=False),
+                         name="vr_decided_idx"),
+            models.Index(fields=["checked_at"], condition=models.Q(checked_at__isnull=False),
+                         name="vr_checked_idx"),
         ]
         constraints = [
             # One request in progress per account: a second tab cannot fork the wizard.
@@ -127,11 +173,18 @@ class VerificationRequest(models.Model):
         )
 
     @property
+    def in_queue(self) -> bool:
+        """Whether the case waits for a reviewer (the only state an SLA runs in)."""
+        return self.state == self.State.IN_REVIEW
+
+    @property
     def sla_breached(self) -> bool:
-        return bool(
-            self.state == self.State.IN_REVIEW and self.sla_due_at
-            and self.sla_due_at < timezone.now()
-        )
+        return bool(self.in_queue and self.sla_due_at and self.sla_due_at < timezone.now())
+
+    @classmethod
+    def sla_breached_q(cls, now) -> models.Q:
+        """The same rule as ``sla_breached``, for a queryset."""
+        return models.Q(state=cls.State.IN_REVIEW, sla_due_at__lt=now)
 
 
 class VerificationImage(models.Model):
@@ -211,6 +264,7 @@ class IdentityBinding(models.Model):
     class Meta:
         verbose_name = _("identity binding")
         verbose_name_plural = _("identity bindings")
+        permissions = [("resolve_identity_binding", "Can release or transfer identity bindings")]
 
     def __str__(self) -> str:
         return f"{self.number_masked} → {self.account}"

@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.models import Account
+from accounts.models import Account, Hold
+from accounts.reasons import IDENTITY_BOUND
 from accounts.selectors import account_active_holds, account_timeline
 from accounts.staff_views import CaseFacts, file_access_refusal
 
@@ -42,6 +43,29 @@ def missing_parts(request: VerificationRequest) -> list[str]:
     if not request.liveness_challenge or frame_count < liveness.backend().MIN_FRAMES:
         missing.append("liveness")
     return missing
+
+
+def identity_claim_hold(account: Account) -> Hold | None:
+    """The owner's active identity-bound limit: the hold an identity claim appeals."""
+    return Hold.objects.active().filter(account=account, reason=IDENTITY_BOUND).first()
+
+
+def redo_labels(request: VerificationRequest) -> list[str]:
+    """What the owner is asked to give again, in words, in the wizard's order."""
+    if request.state not in (VerificationRequest.State.AUTO_REJECTED,
+                             VerificationRequest.State.REJECTED, VerificationRequest.State.DRAFT):
+        return []
+    wanted = set(request.redo_parts or [])
+    return [str(VerificationRequest.Part(part).label) for part in STEPS if part in wanted]
+
+
+def consent_needed(request: VerificationRequest, step: str) -> str | None:
+    """The consent (``photos`` or ``liveness``) owed before ``step`` can be shown, if any."""
+    if step in ("front", "back") and request.photos_consent_at is None:
+        return "photos"
+    if step == "liveness" and request.liveness_consent_at is None:
+        return "liveness"
+    return None
 
 
 def next_step(request: VerificationRequest) -> str:

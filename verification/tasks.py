@@ -38,3 +38,9 @@ def verification_requeue_stuck() -> int:
 def verification_images_purge() -> int:
     """Beat: delete identity images past their retention."""
     return services.verification_images_purge()
+
+
+@shared_task(acks_late=True)
+def verifications_escalate_overdue() -> int:
+    """Beat: hand cases in review past their SLA to the supervisors."""
+    return services.verifications_escalate_overdue()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.staff_two_step import staff_two_step_passed, staff_two_step_url
 from accounts.staff_views import file_unavailable
 
 from . import images, liveness, selectors, services
@@ -49,7 +51,8 @@ def _context(vr: VerificationRequest, step: str, **extra) -> dict:
     index = selectors.STEPS.index(step)
     return {
         "vr": vr, "step": step, "step_number": index + 1, "step_count": len(selectors.STEPS),
-        "step_title": STEP_TITLES[step], "steps": selectors.STEPS, **extra,
+        "step_title": STEP_TITLES[step], "steps": selectors.STEPS,
+        "redo_labels": selectors.redo_labels(vr), **extra,
     }
 
 
@@ -82,14 +85,28 @@ def step(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     vr, away = _draft_or_redirect(request, pk)
     if away:
         return away
+    scope = selectors.consent_needed(vr, name)
+    if scope is not None:  # its own page first; a photo posted without it is refused
+        return _consent(request, vr, name, scope)
     handler = {"who": _step_who, "identity": _step_identity, "front": _step_photo,
                "back": _step_photo, "liveness": _step_liveness, "review": _step_review}[name]
     return handler(request, vr, name)
 
 
+def _consent(request, vr, name, scope):
+    if request.method == "POST" and request.POST.get("consent") == scope:
+        services.verification_consent(request=vr, acting_user=request.user, scope=scope)
+        return redirect("verification:step", vr.pk, name)
+    return render(request, "verification/step_consent.html", _context(
+        vr, name, scope=scope, retention_days=settings.PORTAL_IMAGE_RETENTION_DAYS),
+        status=400 if request.method == "POST" else 200)
+
+
 def _next(vr: VerificationRequest, current: str) -> HttpResponse:
     """Go to the step after ``current`` (or the first one still missing)."""
     wanted = selectors.next_step(vr)
+    if vr.carried_from_id:  # a retry: only the parts asked again, then the summary
+        return redirect("verification:step", vr.pk, wanted)
     order = selectors.STEPS
     following = order[min(order.index(current) + 1, len(order) - 1)]
     target = wanted if order.index(wanted) < order.index(following) else following
@@ -193,6 +210,9 @@ def liveness_frame(request: HttpRequest, pk: int) -> JsonResponse:
     vr = selectors.own_request(request.user, pk)
     if vr is None:
         raise Http404
+    if vr.liveness_consent_at is None:
+        return JsonResponse({"error": _("Agree to the liveness check first."),
+                             "code": "consent_missing"}, status=400)
     upload = request.FILES.get("frame")
     if upload is None:
         return JsonResponse({"error": _("No frame was received.")}, status=400)
@@ -215,6 +235,8 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
     failed = [c for c in vr.checks.filter(passed=False) if c.code]
     return render(request, "verification/progress.html", {
         "vr": vr, "failed": failed, "left_today": services.submissions_left_today(request.user),
+        "claim_hold": selectors.identity_claim_hold(request.user),
+        "redo": selectors.redo_labels(vr),
     })
 
 
@@ -243,6 +265,8 @@ def staff_image(request: HttpRequest, image_pk: int) -> HttpResponse:
     refusal = selectors.image_refusal(image.request, request.user)
     if refusal is not None:
         return file_unavailable(request, refusal.messages[0], status=403)
+    if not staff_two_step_passed(request):  # identity images need a code this session
+        return redirect(staff_two_step_url(request.get_full_path()))
     if not image.name:
         return file_unavailable(
             request, _("This image was deleted after the retention period."), status=410)

@@ -188,6 +188,20 @@ def two_step_check(*, account: Account, token: str):
     return device
 
 
+def staff_two_step_check(*, account: Account, token: str) -> TOTPDevice:
+    """Accept a current code from the staff member's authenticator app (no recovery code).
+
+    Before identity images are served. A code already used is refused as
+    such and writes nothing (not even a throttle count).
+    """
+    with transaction.atomic():
+        device = _confirmed_device_locked(account)
+        error = _totp_error(device, token)
+    if error is not None:
+        raise error
+    return device
+
+
 def _confirmed_device_locked(account: Account) -> TOTPDevice:
     device = (TOTPDevice.objects.select_for_update()
               .filter(user=account, confirmed=True).first())

@@ -14,7 +14,13 @@ triage, and support conversations), ``claims``, ``thread``, ``evidence``
 the package.
 """
 
-from .claims import appeal_assign, appeal_claim, appeal_claim_live, appeal_release
+from .claims import (
+    appeal_assign,
+    appeal_claim,
+    appeal_claim_live,
+    appeal_claim_takeover,
+    appeal_release,
+)
 from .common import TRANSITIONS
 from .decisions import (
     appeal_close,
@@ -25,6 +31,7 @@ from .decisions import (
 from .eligibility import Eligibility, appeal_eligibility, eligibility_from
 from .evidence import appeal_evidence_viewed
 from .filing import appeal_file, appeal_triage, support_open, support_open_conversation
+from .macros import macro_approve, macro_save
 from .remedies import remedies_review_if_done, remedies_review_open, takeover_report
 from .sweeps import (
     STUCK_AFTER,
@@ -45,6 +52,7 @@ __all__ = [
     "appeal_assign",
     "appeal_claim",
     "appeal_claim_live",
+    "appeal_claim_takeover",
     "appeal_close",
     "appeal_close_if_abandoned",
     "appeal_decide",
@@ -64,6 +72,8 @@ __all__ = [
     "appeals_triage_pending",
     "case_resolve",
     "eligibility_from",
+    "macro_approve",
+    "macro_save",
     "remedies_review_if_done",
     "remedies_review_open",
     "support_open",

@@ -107,3 +107,33 @@ def appeal_assign(*, appeal: Appeal, acting_user: Account, assignee: Account) ->
              body=_("Reassigned to %(name)s.") % {"name": assignee})
     return appeal
 
+
+
+@transaction.atomic
+def appeal_claim_takeover(*, appeal: Appeal, acting_user: Account,
+                          now: datetime | None = None) -> Appeal:
+    """Take a colleague's live claim (supervisors), with an event on the audit trail.
+
+    An officer is refused: they wait for the release or the lapse. With no
+    live claim of a colleague it is an ordinary claim.
+    """
+    now = now or timezone.now()
+    if acting_user is None or not acting_user.has_perm("appeals.supervise_appeal"):
+        raise ValidationError(_("Only a supervisor can take over a colleague's claim."),
+                              code="not_supervisor")
+    appeal = _lock(appeal)
+    _require_open(appeal)
+    previous = appeal.claimed_by if (appeal_claim_live(appeal, now)
+                                     and appeal.claimed_by_id != acting_user.pk) else None
+    appeal.claimed_by, appeal.claimed_at = None, None
+    _take_claim(appeal, acting_user, now)
+    if appeal.state == State.SUBMITTED:
+        _move(appeal, State.IN_REVIEW)
+        _event(appeal, Kind.APPEAL_IN_REVIEW, acting_user)
+    appeal.save(update_fields=["claimed_by", "claimed_at", "assignee", "state"])
+    if previous is not None:
+        _event(appeal, Kind.CLAIM_TAKEN_OVER, acting_user, **{
+            "from": previous.pk, "from_name": str(previous), "to": acting_user.pk})
+        _message(appeal, author=acting_user, role=Message.Author.STAFF, internal=True,
+                 body=_("Took over the claim from %(name)s.") % {"name": previous}, now=now)
+    return appeal

@@ -100,13 +100,13 @@ def appeal_escalate(*, appeal: Appeal, acting_user: Account | None, note: str = 
     appeal.claimed_by, appeal.claimed_at = None, None
     appeal.save(update_fields=["escalated_at", "assignee", "claimed_by", "claimed_at"])
 
-    # A staff note is sent as written; the fixed text in each reader's language.
-    why = note.strip() or nt.text(gettext_noop("The answer is overdue (due %(due)s)."),
-                                  due=nt.when(appeal.sla_due_at))
+    reason = "overdue" if acting_user is None else "manual"
+    why = _escalation_why(appeal, reason, note.strip())
     why_here = why if isinstance(why, str) else why.render()
     _message(appeal, author=acting_user, role=Message.Author.STAFF, internal=True,
              body=_("Escalated: %(why)s") % {"why": why_here}, now=now)
-    _event(appeal, Kind.APPEAL_ESCALATED, acting_user, sla_due_at=appeal.sla_due_at.isoformat())
+    _event(appeal, Kind.APPEAL_ESCALATED, acting_user, reason=reason,
+           sla_due_at=appeal.sla_due_at.isoformat())
     url = reverse("admin:appeals_appeal_change", args=[appeal.pk])
     title = nt.text(gettext_noop("%(case)s escalated to supervisors"),
                     case=nt.nested(_case_name(appeal)))
@@ -114,6 +114,15 @@ def appeal_escalate(*, appeal: Appeal, acting_user: Account | None, note: str = 
                                         is_active=True):
         _notify(staff, title, why, url)
     return appeal
+
+
+def _escalation_why(appeal: Appeal, reason: str, note: str) -> nt.Text | str:
+    """Why the case went up, as it happened: the sweep's overdue SLA, or a person's
+    escalation (their note sent as written; the fixed texts in each reader's language)."""
+    if reason == "overdue":
+        return nt.text(gettext_noop("The answer is overdue (due %(due)s)."),
+                       due=nt.when(appeal.sla_due_at))
+    return note or nt.text(gettext_noop("escalated by a staff member, without a note."))
 
 
 def _case_name(appeal: Appeal):

@@ -386,10 +386,14 @@ PORTAL_CELERY_TIME_LIMITS = {
 }
 CELERY_TASK_ANNOTATIONS = ["portal.tasklimits.QueueTimeLimits"]
 # A child process is replaced after this many tasks (or this much memory, in
-# KiB), so a leak in an image library cannot grow without bound.
+# KiB), so a leak in an image library cannot grow without bound. The memory
+# bound sits above what a checks process holds after a 12-MP submission (the
+# OCR and face models plus the decoded photos, about 700 MB): a lower bound
+# replaced the child after every check, reloading the models each time
+# (a third more CPU per submission; bench/bench_checks_scaling.py).
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=200)
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int(
-    "CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=512_000)
+    "CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=1_200_000)
 
 # ---------------------------------------------------------------------------
 # Operations: health, metrics, logs, errors
@@ -559,11 +563,17 @@ PORTAL_VERIFICATION_SLA_HOURS = env.int("PORTAL_VERIFICATION_SLA_HOURS", default
 PORTAL_VERIFICATION_URGENT_SLA_HOURS = env.int("PORTAL_VERIFICATION_URGENT_SLA_HOURS", default=4)
 PORTAL_VERIFICATION_CLAIM_TIMEOUT = timedelta(
     minutes=env.int("PORTAL_VERIFICATION_CLAIM_TIMEOUT_MINUTES", default=30))
+# A retry after a rejection keeps a passed liveness check this long (then it is asked again).
+PORTAL_VERIFICATION_LIVENESS_KEPT_FOR = timedelta(
+    hours=env.int("PORTAL_VERIFICATION_LIVENESS_KEPT_HOURS", default=24))
 # A request in submitted/checking longer than this has lost its task: the sweeper resends it.
 PORTAL_VERIFICATION_STUCK_AFTER = timedelta(
     minutes=env.int("PORTAL_VERIFICATION_STUCK_AFTER_MINUTES", default=5))
 CELERY_BEAT_SCHEDULE["verification-requeue-stuck"] = {
     "task": "verification.tasks.verification_requeue_stuck", "schedule": timedelta(minutes=1)}
+CELERY_BEAT_SCHEDULE["verification-escalate-overdue"] = {
+    "task": "verification.tasks.verifications_escalate_overdue",
+    "schedule": timedelta(minutes=5)}
 CELERY_BEAT_SCHEDULE["verification-images-purge"] = {
     "task": "verification.tasks.verification_images_purge", "schedule": timedelta(hours=1)}
 # --- Document checks (verification/document/) ---
@@ -574,6 +584,10 @@ PORTAL_PHOTO_REUSE_MAX_DISTANCE = env.int("PORTAL_PHOTO_REUSE_MAX_DISTANCE", def
 # Reads of one ID photo started before it is marked unreadable (a worker
 # killed mid-read starts it again); the case then goes to a person.
 PORTAL_DOCUMENT_READ_MAX_ATTEMPTS = env.int("PORTAL_DOCUMENT_READ_MAX_ATTEMPTS", default=2)
+# Native threads one check may use (OpenCV, onnxruntime). One: a worker
+# process is the unit of parallelism, so N processes on N cores drain the
+# checks queue N times as fast instead of fighting over the same cores.
+PORTAL_CHECKS_THREADS = env.int("PORTAL_CHECKS_THREADS", default=1)
 # Read the front photo right after its upload, to prefill the details step.
 PORTAL_DOCUMENT_PREFILL = env.bool("PORTAL_DOCUMENT_PREFILL", default=True)
 # Liveness frames that must show a face (at least this share of them).
@@ -583,6 +597,9 @@ PORTAL_LIVENESS_MIN_FACE_SHARE = env.float("PORTAL_LIVENESS_MIN_FACE_SHARE", def
 # Appeals (appeals/)
 # ---------------------------------------------------------------------------
 PORTAL_APPEAL_COOLDOWN = timedelta(days=env.int("PORTAL_APPEAL_COOLDOWN_DAYS", default=7))
+# The measured waits the status page shows (medians over a week of decisions)
+# are recomputed at most this often; 0 computes them on every page.
+PORTAL_WAIT_CACHE_SECONDS = env.int("PORTAL_WAIT_CACHE_SECONDS", default=300)
 PORTAL_APPEAL_STATEMENT_MAX = 5000
 PORTAL_APPEAL_EVIDENCE_MAX_BYTES = env.int(
     "PORTAL_APPEAL_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024
@@ -638,6 +655,10 @@ PORTAL_SECURITY_CHECKLIST_DAYS = env.int("PORTAL_SECURITY_CHECKLIST_DAYS", defau
 # queue and escalation as appeals).
 PORTAL_SUPPORT_SLA = timedelta(hours=env.int("PORTAL_SUPPORT_SLA_HOURS", default=48))
 PORTAL_REMEDIES_SLA = timedelta(hours=env.int("PORTAL_REMEDIES_SLA_HOURS", default=24))
+# The status page is kept at most this long after rendering, while nothing it
+# shows changes (accounts/page_cache.py): relative times and expected waits are
+# at most this old on a reload. 0: rendered on every request.
+PORTAL_STATUS_PAGE_CACHE_SECONDS = env.int("PORTAL_STATUS_PAGE_CACHE_SECONDS", default=15)
 # How often an open case page asks for new messages.
 PORTAL_THREAD_POLL_SECONDS = env.int("PORTAL_THREAD_POLL_SECONDS", default=4)
 CELERY_BEAT_SCHEDULE["holds-remind-deadlines"] = {

@@ -24,3 +24,5 @@ STORAGES["private"]["OPTIONS"]["location"] = str(PRIVATE_MEDIA_ROOT)  # noqa: F4
 # Tests that need a worker start a real one; nothing runs eagerly by accident.
 CELERY_TASK_ALWAYS_EAGER = False
 AXES_FAILURE_LIMIT = 3
+# Every test sees the waits of its own data (tests of the cache turn it on).
+PORTAL_WAIT_CACHE_SECONDS = 0

@@ -14,8 +14,15 @@
 
   function say(cls) { status.textContent = box.querySelector(cls).textContent; }
 
+  // No camera: open the upload instead, so nobody has to find it.
+  function offerUpload() {
+    var fallback = document.querySelector(".liveness-fallback");
+    if (fallback) { fallback.open = true; }
+  }
+
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
     say(".liveness-text-nocamera");
+    offerUpload();
     return;
   }
   button.classList.remove("d-none");
@@ -65,6 +72,7 @@
       .catch(function (err) {
         status.textContent = (err && err.error) ? err.error : box.querySelector(".liveness-text-nocamera").textContent;
         button.disabled = false;
+        if (!(err && err.error)) { offerUpload(); }
       });
   });
 })();

@@ -79,6 +79,21 @@ def test_appeals_officer_cannot_lift_a_ban(client, officer, banned_user):
     assert hold.is_active
 
 
+def test_lift_is_offered_only_to_who_may_lift_the_hold(client, officer, supervisor, banned_user,
+                                                       restricted_user):
+    ban = Hold.objects.get(account=banned_user)
+    content = Hold.objects.get(account=restricted_user)
+    lift = reverse("admin:accounts_hold_lift", args=[ban.pk])
+    client.force_login(officer)
+    assert lift not in client.get(reverse("admin:accounts_hold_change", args=[ban.pk])
+                                  ).content.decode()
+    assert reverse("admin:accounts_hold_lift", args=[content.pk]) in client.get(
+        reverse("admin:accounts_hold_change", args=[content.pk])).content.decode()
+    client.force_login(supervisor)
+    assert lift in client.get(reverse("admin:accounts_hold_change", args=[ban.pk])
+                              ).content.decode()
+
+
 def test_supervisor_can_lift_a_ban(client, supervisor, banned_user):
     client.force_login(supervisor)
     hold = Hold.objects.get(account=banned_user)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import email
 import re
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -178,6 +179,11 @@ def test_nothing_is_lost_while_the_broker_is_down(
     hold_notices = notices.exclude(dedupe_key=None)
     expected = Hold.objects.filter(account__in=owners).count()
     assert hold_notices.count() >= expected
+    # A notice is marked emailed when its send is claimed, just before the mail
+    # is written: wait for the mail itself, then give a duplicate time to show.
+    processes.wait_until(lambda: len(_emails(mail_dir)) >= notices.count(),
+                         what="every notice's email was written")
+    time.sleep(1)
     sent = Counter((m["To"], m["Subject"]) for m in _emails(mail_dir))
     assert sum(sent.values()) == notices.count()
     assert set(sent.values()) == {1}

@@ -4,6 +4,7 @@ beat task through a real worker."""
 
 from __future__ import annotations
 
+import sys
 import time
 from datetime import timedelta
 
@@ -84,3 +85,50 @@ def test_no_reminder_for_an_escalated_or_lifted_hold(celery_worker, make_account
     holds_remind_deadlines.delay()
     wait_for(lambda: Notice.objects.filter(dedupe_key=f"hold-deadline:{marker.pk}:final").exists())
     assert not Notice.objects.filter(dedupe_key__startswith=f"hold-deadline:{lifted.pk}:").exists()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_beat_firing_every_second_sends_each_reminder_once(
+        celery_worker, make_account, place_hold, settings, tmp_path):
+    """``celery beat`` as its own process (RedBeat on the test broker, a key prefix of
+    this test's) fires the reminders every second; the in-process worker runs them."""
+    from tests.support.processes import Process, portal_env
+
+    owner = make_account(language="zh-hans")
+    hold = place_hold(owner, "realname_missing", deadline=timezone.now() + timedelta(days=7))
+    _move_deadline(hold, settings.PORTAL_DEADLINE_WARNING - timedelta(hours=1))
+    beat = Process("beat", [
+        sys.executable, "-m", "celery", "-A", "portal", "beat", "-l", "INFO",
+        "-s", str(tmp_path / "celerybeat-schedule"),
+    ], portal_env(DJANGO_SETTINGS_MODULE="tests.support.beat_settings",
+                  CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
+                  CELERY_REDBEAT_KEY_PREFIX=f"test-beat-{tmp_path.name}"), tmp_path).start()
+    try:
+        warning = f"hold-deadline:{hold.pk}:warning"
+        wait_for(lambda: Notice.objects.filter(dedupe_key=warning, emailed_at__isnull=False)
+                 .exists(), timeout=60)
+        _move_deadline(hold, timedelta(hours=20))
+        final = f"hold-deadline:{hold.pk}:final"
+        wait_for(lambda: Notice.objects.filter(dedupe_key=final, emailed_at__isnull=False)
+                 .exists(), timeout=60)
+        time.sleep(4)  # four more firings
+        fired = beat.log().count("Scheduler: Sending due task holds-remind-deadlines")
+    finally:
+        beat.stop()
+        _forget_schedule(settings.CELERY_BROKER_URL, f"test-beat-{tmp_path.name}")
+    assert fired >= 4, beat.log()[-2000:]
+    assert Notice.objects.filter(account=owner, dedupe_key__startswith="hold-deadline:").count() == 2
+    assert StatusEvent.objects.filter(hold=hold, kind="deadline_reminded").count() == 2
+    reminders = [m for m in mail.outbox if m.to == [owner.email]
+                 and m.subject.startswith(("提醒", "最后一天", "Reminder", "Last day"))]
+    assert len(reminders) == 2, [m.subject for m in mail.outbox]
+
+
+def _forget_schedule(broker_url: str, prefix: str) -> None:
+    """Drop the schedule and lock RedBeat kept in the broker's Redis for this test."""
+    import redis
+
+    client = redis.Redis.from_url(broker_url)
+    for key in client.scan_iter(match=prefix + "*", count=500):
+        client.delete(key)

@@ -85,12 +85,16 @@ def test_switching_to_english_is_remembered(client, restricted_user):
     assert restricted_user.language == "en"
 
 
-def _count_queries(client, account) -> int:
+def _count_queries(client, account) -> tuple[int, int]:
+    """Queries of the first view and of a reload with nothing changed."""
     client.force_login(account)
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(reverse("accounts:status"))
-    assert response.status_code == 200
-    return len(queries)
+    counts = []
+    for _view in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("accounts:status"))
+        assert response.status_code == 200
+        counts.append(len(queries))
+    return counts[0], counts[1]
 
 
 @pytest.mark.parametrize("holds", [1, 50])
@@ -99,8 +103,30 @@ def test_status_page_query_count_is_constant(client, make_account, place_hold, h
     reasons = ["content_violation", "suspicious_signin", "realname_missing", "bulk_activity"]
     for n in range(holds):
         place_hold(account, reasons[n % len(reasons)])
-    # session, user, holds, events, cases, verifications, security facts, unread notices
-    assert _count_queries(client, account) == 8
+    # session, user, fingerprint, holds, events, cases, verifications, security facts;
+    # a reload with nothing changed: session, user, fingerprint
+    assert _count_queries(client, account) == (8, 3)
+
+
+@pytest.mark.parametrize("grown", [0, 30])
+def test_status_page_query_count_stays_constant_as_notices_and_events_grow(
+        client, make_account, place_hold, grown):
+    account = make_account()
+    holds = [place_hold(account, reason)
+             for reason in ("content_violation", "suspicious_signin", "bulk_activity")]
+    for n in range(grown):
+        services.notice_send(account=account, title=f"Notice {n}", email=False)
+        services.security_checklist_done(account=account)
+    if grown:
+        services.hold_lift(hold=holds[1], acting_user=None, lift_reason="staff")
+    # session, user, fingerprint, holds, events, cases, verifications, security facts;
+    # a reload with nothing changed: session, user, fingerprint
+    assert _count_queries(client, account) == (8, 3)
+    shown = client.get(reverse("accounts:status")).content.decode()
+    if grown:
+        assert f'data-testid="bell-count">{grown}<' in shown
+    else:
+        assert 'data-testid="bell-count"' not in shown
 
 
 def test_help_page_has_the_self_check_table_without_signing_in(client):

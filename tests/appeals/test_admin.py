@@ -112,19 +112,20 @@ def test_owner_cannot_open_the_admin_evidence_url(client, restricted_user, file_
     assert client.get(url).status_code == 302  # admin login, not the file
 
 
-def test_queue_dashboard_counts(officer_client, officer, restricted_user, frozen_user,
-                                file_appeal):
-    from appeals.selectors import queue_stats
+def test_queue_links_to_the_dashboard_that_counts_it(officer_client, officer, restricted_user,
+                                                     frozen_user, file_appeal):
+    from accounts.dashboard import queue_figures
 
     first = file_appeal(restricted_user.holds.get())
     file_appeal(frozen_user.holds.get())
     services.appeal_decide(appeal=first, acting_user=officer, decision="rejected", message="No.")
     later = timezone.now() + timedelta(days=2)
-    stats = queue_stats(now=later)
+    (stats,) = queue_figures(now=later, keys=["appeals"])
     assert (stats.depth, stats.unassigned, stats.breached) == (1, 1, 1)
-    assert sum(n for _day, n in stats.decided_per_day) == 1
+    assert sum(n for _day, n in stats.per_day) == 1
+    assert stats.per_reviewer == [(officer.username, 1)]
     page = officer_client.get(reverse("admin:appeals_appeal_changelist")).content.decode()
-    assert 'data-testid="queue-stats"' in page
+    assert 'data-testid="queue-dashboard-link"' in page
 
 
 def test_owner_pages_use_a_fixed_number_of_queries(client, restricted_user, officer, file_appeal,

@@ -60,8 +60,8 @@ def test_appeal_journey(live_server, phone_page, desktop_page, make_account, pla
 
     # Staff finds it in the queue and asks for more in admin.
     staff_sign_in(staff_page, live_server, "officer")
-    staff_page.goto(f"{live_server.url}/admin/appeals/appeal/?open=yes")
-    assert staff_page.locator("[data-testid=queue-stats]").is_visible()
+    staff_page.goto(f"{live_server.url}/admin/appeals/appeal/")  # opens on the open cases
+    assert staff_page.locator("[data-testid=queue-dashboard-link]").is_visible()
     staff_page.click(f"#result_list a[href*='/appeal/{appeal.pk}/change/']")
     staff_page.wait_for_selector("[data-testid=staff-thread]")
     staff_page.screenshot(path=str(screenshot_dir / "appeal-2-queue.png"), full_page=True)

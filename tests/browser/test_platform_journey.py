@@ -26,7 +26,8 @@ import requests
 from accounts.api import services as api_services
 from accounts.api.models import WebhookEndpoint
 from accounts.models import StatusEvent
-from tests.browser.test_verification_journey import NAME, NUMBER, _staff_sign_in
+from tests.browser.staff import staff_sign_in_with_code
+from tests.browser.test_verification_journey import NAME, NUMBER
 from tests.browser.wizard import complete_and_submit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -130,13 +131,12 @@ def test_the_whole_loop_ends_with_webhooks_and_may_allowing(
     staff = chromium.new_context(viewport={"width": 1280, "height": 900})
     staff.set_default_timeout(15_000)
     admin = staff.new_page()
-    _staff_sign_in(admin, live_server, reviewer.username)
+    staff_sign_in_with_code(admin, live_server, reviewer)
     admin.goto(f"{live_server.url}/admin/verification/verificationrequest/{request.pk}/change/")
     admin.click("[data-testid=claim]")
     admin.wait_for_selector("[data-testid=release]")
-    admin.select_option("select[name=decision]", "approve")
     admin.fill("textarea[name=message]", "审核通过")
-    admin.click("[data-testid=decide]")
+    admin.click("[data-testid=approve]")
     admin.wait_for_selector(".messagelist .success")
     staff.close()
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import sign_in
+from tests.browser.staff import staff_sign_in_with_code
+from tests.browser.wizard import agree_if_asked
 from tests.conftest import PASSWORD, wait_for
 from tests.verification.pictures import card_jpeg
 
@@ -27,19 +29,12 @@ def _card(seed: int, side: str) -> dict:
 
 def _upload(page, seed: int, side: str, shot=None) -> None:
     page.wait_for_url(f"**/step/{side}/")
+    agree_if_asked(page)
     page.set_input_files("input[name=photo]", _card(seed, side))
     page.wait_for_selector("[data-testid=preview]:not(.d-none)")
     if shot:
         page.screenshot(path=str(shot), full_page=True)
     page.click("[data-testid=next]")
-
-
-def _staff_sign_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit], button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
 
 
 @pytest.mark.browser
@@ -76,6 +71,7 @@ def test_owner_verifies_on_a_phone_and_reviewer_approves_in_admin(
     _upload(page, 22, "back")
 
     page.wait_for_url("**/step/liveness/")
+    agree_if_asked(page)
     assert page.locator("[data-testid=digits]").inner_text().strip().isdigit()
     page.screenshot(path=str(screenshot_dir / "verification-2-liveness.png"), full_page=True)
     page.click("[data-testid=capture]")  # Chromium's fake camera answers getUserMedia
@@ -92,7 +88,7 @@ def test_owner_verifies_on_a_phone_and_reviewer_approves_in_admin(
     staff = chromium.new_context(viewport={"width": 1280, "height": 900})
     staff.set_default_timeout(15_000)
     admin = staff.new_page()
-    _staff_sign_in(admin, live_server, reviewer.username)
+    staff_sign_in_with_code(admin, live_server, reviewer)  # identity images need the code
     admin.goto(f"{live_server.url}/admin/verification/verificationrequest/")
     admin.click(f"a[href$='/verificationrequest/{vr.pk}/change/']")
     admin.wait_for_selector("[data-testid=checks]")
@@ -102,9 +98,8 @@ def test_owner_verifies_on_a_phone_and_reviewer_approves_in_admin(
     assert admin.locator("[data-testid=comparison] [data-testid=differs]").count() == 0
     admin.click("[data-testid=claim]")
     admin.wait_for_selector("[data-testid=release]")
-    admin.select_option("select[name=decision]", "approve")
     admin.fill("textarea[name=message]", "审核通过")
-    admin.click("[data-testid=decide]")
+    admin.click("[data-testid=approve]")
     admin.wait_for_selector(".messagelist .success")
     staff.close()
 

@@ -15,10 +15,19 @@ def card_file(seed: int, side: str, *, name: str, number: str) -> dict:
     return {"name": f"card{seed}-{side}.jpg", "mimeType": "image/jpeg", "buffer": photo}
 
 
+def agree_if_asked(page) -> None:
+    """Give the consent asked on its own page before the ID photos and the camera."""
+    page.wait_for_load_state()
+    if page.locator("[data-testid=consent-agree]").count():
+        page.click("[data-testid=consent-agree]")
+        page.wait_for_selector("[data-testid=consent-agree]", state="detached")
+
+
 def upload_side(page, seed: int, side: str, *, name: str, number: str,
                 screenshot: str | None = None) -> None:
     """On the step of ``side``: choose the photo, wait for its preview, go on."""
     page.wait_for_url(f"**/step/{side}/")
+    agree_if_asked(page)
     page.set_input_files("input[name=photo]", card_file(seed, side, name=name, number=number))
     page.wait_for_selector("[data-testid=preview]:not(.d-none)")
     if screenshot:
@@ -44,6 +53,7 @@ def complete_and_submit(page, *, name: str, number: str, seeds: tuple[int, int] 
     fill_details(page, name=name, number=number)
     upload_side(page, seeds[1], "back", name=name, number=number)
     page.wait_for_url("**/step/liveness/")
+    agree_if_asked(page)
     page.click("[data-testid=capture]")  # Chromium's fake camera answers getUserMedia
     page.wait_for_url("**/step/review/", timeout=30_000)
     page.click("[data-testid=submit]")

@@ -136,6 +136,8 @@ def test_fuzzed_exif_on_the_id_step_is_stored_never_a_500(exif, client, make_acc
     account = make_account(language="en")
     client.force_login(account)
     request = services.verification_start(acting_user=account)
+    for scope in ("photos", "liveness"):
+        services.verification_consent(request=request, acting_user=account, scope=scope)
     services.verification_set_details(request=request, acting_user=account,
                                       subject="individual", legal_name="张三",
                                       document_type="cn_ric", number=ID_NUMBERS[0])

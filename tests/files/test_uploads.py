@@ -77,6 +77,8 @@ def test_no_spooled_file_remains_after_good_and_bad_uploads(live_server, client,
     }
     account = make_account(language="en")
     request = services.verification_start(acting_user=account)
+    for scope in ("photos", "liveness"):
+        services.verification_consent(request=request, acting_user=account, scope=scope)
     services.verification_set_details(request=request, acting_user=account,
                                       subject="individual", legal_name="张三",
                                       document_type="cn_ric", number=ID_NUMBERS[0])

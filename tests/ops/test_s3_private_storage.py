@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from appeals.models import Appeal
 from tests.appeals.conftest import image_bytes, upload
+from tests.conftest import staff_two_step_pass
 from tests.verification.conftest import in_review, make_request  # noqa: F401 - fixtures
 from tests.verification.pictures import card_jpeg
 from verification import images, services
@@ -47,6 +48,8 @@ def test_an_identity_photo_uploaded_through_the_wizard_lands_in_the_bucket(
     owner = make_account(language="en")
     place_hold(owner, "realname_missing")
     request = services.verification_start(acting_user=owner)
+    for scope in ("photos", "liveness"):
+        services.verification_consent(request=request, acting_user=owner, scope=scope)
     services.verification_set_details(
         request=request, acting_user=owner, subject="individual", legal_name="张三",
         document_type="cn_ric", number="11010519491231002X")
@@ -69,6 +72,7 @@ def test_staff_view_reads_the_identity_image_back_from_the_bucket(
     request = in_review()
     front = request.images.get(kind="front")
     client.force_login(reviewer)
+    staff_two_step_pass(client, reviewer)
 
     response = client.get(reverse("verification:staff_image", args=[front.pk]))
 

@@ -30,6 +30,8 @@ def make_request(make_account) -> Callable[..., VerificationRequest]:
         account = account or make_account(language="en")
         seed = account.pk * 10 if seed is None else seed
         request = services.verification_start(acting_user=account)
+        for scope in ("photos", "liveness"):
+            services.verification_consent(request=request, acting_user=account, scope=scope)
         services.verification_set_details(
             request=request, acting_user=account, subject="individual", legal_name=name,
             document_type="cn_ric", number=number,

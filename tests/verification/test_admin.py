@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Hold
+from tests.conftest import staff_two_step_pass
 from verification import services
 from verification.models import VerificationRequest
 
@@ -22,6 +23,7 @@ def _change(pk):
 
 def _login(client, user):
     client.force_login(user)
+    staff_two_step_pass(client, user)
 
 
 def test_queue_lists_oldest_due_first_and_filters(in_review, reviewer, client):
@@ -53,7 +55,7 @@ def test_case_page_shows_images_checks_holds_and_timeline(in_review, make_accoun
     assert "A face in the liveness frames" in page
     assert "1101**********002X" in page
     assert str(Hold.objects.get(account=account).catalog.title) in page
-    assert "data-testid=\"claim\"" in page and "data-testid=\"decide\"" in page
+    assert "data-testid=\"claim\"" in page and "data-testid=\"approve\"" in page
 
 
 def test_case_page_shows_typed_beside_read_with_differences_and_the_flattened_cards(
@@ -104,7 +106,7 @@ def test_claim_blocks_a_second_reviewer_in_admin(in_review, reviewer, supervisor
     assert vr.claimed_by == reviewer
     _login(client, supervisor)
     page = client.get(_change(vr.pk)).content.decode()
-    assert "claimed-by-other" in page and "data-testid=\"decide\"" not in page
+    assert "claimed-by-other" in page and "data-testid=\"approve\"" not in page
     response = client.post(reverse("admin:verification_verificationrequest_decide", args=[vr.pk]),
                            {"decision": "approve"}, follow=True)
     assert "you cannot act on it" in response.content.decode()

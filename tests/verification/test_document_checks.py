@@ -138,6 +138,8 @@ def test_birth_date_on_the_card_unlike_the_number_goes_to_a_person(celery_worker
 def test_liveness_frames_without_a_face_are_auto_rejected(celery_worker, make_account):
     account = make_account(language="en")
     vr = services.verification_start(acting_user=account)
+    for scope in ("photos", "liveness"):
+        services.verification_consent(request=vr, acting_user=account, scope=scope)
     services.verification_set_details(request=vr, acting_user=account, subject="individual",
                                       legal_name="张三", document_type="cn_ric",
                                       number=ID_NUMBERS[0])
@@ -192,6 +194,7 @@ def test_prefill_reads_the_front_and_the_details_step_shows_it(celery_worker, ma
     client.post(reverse("verification:start"))
     vr = VerificationRequest.objects.get(account=account)
     client.post(reverse("verification:step", args=[vr.pk, "who"]), {"subject": "individual"})
+    client.post(reverse("verification:step", args=[vr.pk, "front"]), {"consent": "photos"})
     client.post(reverse("verification:step", args=[vr.pk, "front"]),
                 {"photo": upload(card_jpeg(60, name="李雷", number=ID_NUMBERS[2]))})
     front = VerificationImage.objects.get(request=vr, kind="front")

@@ -44,6 +44,8 @@ def draft(make_account, client):
     account = make_account(language="en")
     client.force_login(account)
     request = services.verification_start(acting_user=account)
+    for scope in ("photos", "liveness"):
+        services.verification_consent(request=request, acting_user=account, scope=scope)
     return services.verification_set_details(
         request=request, acting_user=account, subject="individual", legal_name="张三",
         document_type="cn_ric", number=ID_NUMBERS[0])

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.models import StatusEvent
 from accounts.selectors import account_timeline
-from tests.conftest import _staff, errors_of, run_together
+from tests.conftest import _staff, errors_of, run_together, staff_two_step_pass
 from verification import services
 from verification.models import VerificationRequest
 
@@ -40,6 +40,7 @@ def _front(vr):
 
 def _open(client, user, image):
     client.force_login(user)
+    staff_two_step_pass(client, user)
     return client.get(_url(image))
 
 
@@ -230,6 +231,7 @@ def test_the_case_page_says_why_images_are_not_shown(in_review, client, reviewer
     assert 'data-testid="images-refused"' in page and "rev2 has claimed this case" in page
     assert _url(_front(vr)) not in page
     client.force_login(colleague)
+    staff_two_step_pass(client, colleague)
     page = client.get(reverse("admin:verification_verificationrequest_change",
                               args=[vr.pk])).content.decode()
     assert _url(_front(vr)) in page

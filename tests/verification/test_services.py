@@ -33,6 +33,8 @@ def test_details_are_stored_encrypted_masked_and_hashed(make_request):
 def test_under_age_number_is_refused_at_the_details_step(make_account):
     account = make_account(language="en")
     request = services.verification_start(acting_user=account)
+    for scope in ("photos", "liveness"):
+        services.verification_consent(request=request, acting_user=account, scope=scope)
     young = "110101" + f"{timezone.localdate().year - 10}0101" + "001"
     from stdnum.cn import ric
 
@@ -49,6 +51,8 @@ def test_under_age_number_is_refused_at_the_details_step(make_account):
 def test_organization_needs_a_valid_licence_code_and_representative(make_account):
     account = make_account(language="en")
     request = services.verification_start(acting_user=account)
+    for scope in ("photos", "liveness"):
+        services.verification_consent(request=request, acting_user=account, scope=scope)
     kwargs = dict(request=request, acting_user=account, subject="organization",
                   legal_name="某某科技有限公司", document_type="cn_ric", number=ID_NUMBERS[0])
     with pytest.raises(ValidationError) as info:
@@ -70,6 +74,8 @@ def test_start_returns_the_same_draft_until_it_is_decided(make_account):
 def test_incomplete_draft_cannot_be_submitted(make_account):
     account = make_account(language="en")
     request = services.verification_start(acting_user=account)
+    for scope in ("photos", "liveness"):
+        services.verification_consent(request=request, acting_user=account, scope=scope)
     with pytest.raises(ValidationError) as info:
         services.verification_submit(request=request, acting_user=account)
     assert info.value.code == "incomplete"
@@ -144,6 +150,8 @@ def test_glare_and_wrong_proportions_are_named(make_request):
 def test_identical_liveness_frames_are_auto_rejected(make_account):
     account = make_account(language="en")
     request = services.verification_start(acting_user=account)
+    for scope in ("photos", "liveness"):
+        services.verification_consent(request=request, acting_user=account, scope=scope)
     services.verification_set_details(request=request, acting_user=account, subject="individual",
                                       legal_name="李四", document_type="passport",
                                       number="E12345678")
@@ -169,6 +177,8 @@ def test_identical_liveness_frames_are_auto_rejected(make_account):
 def test_expired_challenge_refuses_frames(make_request, make_account):
     account = make_account(language="en")
     request = services.verification_start(acting_user=account)
+    for scope in ("photos", "liveness"):
+        services.verification_consent(request=request, acting_user=account, scope=scope)
     services.verification_liveness_start(request=request, acting_user=account,
                                          now=timezone.now() - timedelta(minutes=10))
     with pytest.raises(ValidationError) as info:
@@ -421,6 +431,8 @@ def test_same_number_for_two_accounts_at_once_binds_exactly_one(in_review, revie
 def test_frames_are_limited(make_account):
     account = make_account(language="en")
     request = services.verification_start(acting_user=account)
+    for scope in ("photos", "liveness"):
+        services.verification_consent(request=request, acting_user=account, scope=scope)
     services.verification_liveness_start(request=request, acting_user=account)
     for i in range(8):
         services.verification_liveness_add_frame(request=request, acting_user=account,

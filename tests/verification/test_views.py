@@ -42,6 +42,8 @@ def test_wizard_walks_through_every_step_and_survives_a_reload(owner, client):
     response = client.post(_step(vr.pk, "who"), {"subject": "individual"})
     # The front photo comes first: the details step then offers what was read from it.
     assert response.url == _step(vr.pk, "front")
+    assert 'data-scope="photos"' in client.get(_step(vr.pk, "front")).content.decode()
+    client.post(_step(vr.pk, "front"), {"consent": "photos"})  # its own page, first
     page = client.get(_step(vr.pk, "front")).content.decode()
     assert 'capture="environment"' in page and 'accept="image/' in page
     response = client.post(_step(vr.pk, "front"), {"photo": upload(card_jpeg(11))})
@@ -57,6 +59,7 @@ def test_wizard_walks_through_every_step_and_survives_a_reload(owner, client):
     bad = client.post(_step(vr.pk, "back"), {"photo": upload(b"<svg></svg>", "x.svg")})
     assert "Only JPEG, PNG, WebP or HEIC" in bad.content.decode()
     client.post(_step(vr.pk, "back"), {"photo": upload(card_jpeg(12, side="back"))})
+    client.post(_step(vr.pk, "liveness"), {"consent": "liveness"})
     page = client.get(_step(vr.pk, "liveness")).content.decode()
     vr.refresh_from_db()
     assert vr.liveness_challenge["digits"] in page
@@ -81,6 +84,7 @@ def test_wizard_walks_through_every_step_and_survives_a_reload(owner, client):
 def test_liveness_upload_fallback_accepts_several_files(owner, client):
     client.post(reverse("verification:start"))
     vr = VerificationRequest.objects.get(account=owner)
+    client.post(_step(vr.pk, "liveness"), {"consent": "liveness"})
     client.get(_step(vr.pk, "liveness"))
     response = client.post(_step(vr.pk, "liveness"), {
         "frames": [upload(frame_jpeg(i), f"f{i}.jpg") for i in range(3)]})
@@ -120,15 +124,15 @@ def test_rejected_owner_sees_the_reason_and_can_try_again(in_review, reviewer, c
     assert "姓名与证件不一致" in start
 
 
-def test_identity_bound_elsewhere_leads_to_the_appeal_button(in_review, make_request, reviewer,
+def test_identity_bound_elsewhere_leads_to_the_claim_button(in_review, make_request, reviewer,
                                                              client):
     services.verification_approve(request=in_review(), acting_user=reviewer)
     vr = make_request(number=ID_NUMBERS[0], submit=True)
     services.verification_run_checks(request_id=vr.pk)
     client.force_login(vr.account)
     progress = client.get(reverse("verification:progress", args=[vr.pk])).content.decode()
-    assert "already bound to another account" in progress and "appeal" in progress
-    assert 'data-testid="retry"' not in progress
+    assert "already bound to another account" in progress and "claim it" in progress
+    assert 'data-testid="claim-identity"' in progress
     hold = vr.account.holds.get(reason="identity_bound")
     status = client.get(reverse("accounts:status")).content.decode()
     assert reverse("appeals:file", args=[hold.pk]) in status

@@ -13,3 +13,12 @@
 Models are loaded once per worker process, on first use. Nothing here writes:
 ``verification.services.document`` stores readings.
 """
+
+import cv2
+from django.conf import settings
+
+# One native thread per check unless configured (PORTAL_CHECKS_THREADS): the
+# worker process is the unit of parallelism, and OpenCV's own pool would make
+# two workers on two cores fight over both. onnxruntime takes the same number
+# in ``ocr``.
+cv2.setNumThreads(settings.PORTAL_CHECKS_THREADS)

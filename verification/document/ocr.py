@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 
 _lock = threading.Lock()
 _engine = None
@@ -58,7 +59,7 @@ def _build():
     return RapidOCR(params={
         "Global.log_level": "warning",
         "Global.use_cls": False,  # the card is flattened upright; no 180° text
-        "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+        "EngineConfig.onnxruntime.intra_op_num_threads": settings.PORTAL_CHECKS_THREADS,
         "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         "Det.limit_type": "max",
         "Det.limit_side_len": DETECT_EDGE,

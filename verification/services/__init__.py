@@ -14,20 +14,26 @@ The package follows the flow: ``wizard`` (the owner's draft), ``checking``
 from the package.
 """
 
+from .binding import binding_release, binding_transfer
 from .checking import verification_requeue_stuck, verification_run_checks
 from .common import TRANSITIONS
 from .document import verification_document_read
+from .escalation import verification_escalate, verifications_escalate_overdue
 from .retention import encryption_rotate, verification_images_purge
 from .review import (
     verification_approve,
     verification_claim,
+    verification_claim_next,
+    verification_claim_takeover,
     verification_images_viewed,
     verification_reject,
     verification_release,
+    verification_request_reupload,
 )
 from .wizard import (
     submissions_left_today,
     verification_attach_image,
+    verification_consent,
     verification_liveness_add_frame,
     verification_liveness_add_frames,
     verification_liveness_start,
@@ -40,12 +46,18 @@ from .wizard import (
 
 __all__ = [
     "TRANSITIONS",
+    "binding_release",
+    "binding_transfer",
     "encryption_rotate",
     "submissions_left_today",
     "verification_approve",
     "verification_attach_image",
     "verification_claim",
+    "verification_claim_next",
+    "verification_claim_takeover",
+    "verification_consent",
     "verification_document_read",
+    "verification_escalate",
     "verification_images_purge",
     "verification_images_viewed",
     "verification_liveness_add_frame",
@@ -54,10 +66,12 @@ __all__ = [
     "verification_open_request",
     "verification_reject",
     "verification_release",
+    "verification_request_reupload",
     "verification_requeue_stuck",
     "verification_run_checks",
     "verification_set_details",
     "verification_set_subject",
     "verification_start",
     "verification_submit",
+    "verifications_escalate_overdue",
 ]

@@ -15,7 +15,7 @@ from django.utils.translation import override
 from accounts import services as account_services
 from accounts.models import Account, StatusEvent
 
-from .. import checks
+from .. import checks, resubmission
 from ..models import CheckResult, VerificationRequest
 from .common import (
     _enqueue_checks,
@@ -99,7 +99,9 @@ def _route(request_id: int, outcomes: list[checks.Outcome], *, now: datetime) ->
         shown = [o for o in failed if o.code and o.message()]
         with override(request.account.language):  # stored in the owner's language
             message = "\n".join(dict.fromkeys(o.message() for o in shown))
-        _auto_reject(request, reason=reason, message=message, now=now)
+        redo = resubmission.parts_for_checks(
+            o.name for o in failed if o.fixable or o.name == "identity_bound")
+        _auto_reject(request, reason=reason, message=message, redo=redo, now=now)
     else:
         _to_review(request, failed=failed, now=now)
     return request.state
@@ -121,11 +123,13 @@ def _json_safe(value):
     return value
 
 
-def _auto_reject(request: VerificationRequest, *, reason: str, message: str, now) -> None:
+def _auto_reject(request: VerificationRequest, *, reason: str, message: str,
+                 redo: list[str], now) -> None:
     _move(request, State.AUTO_REJECTED)
     request.decided_at = now
     request.decision_reason = reason
     request.decision_message = message
+    request.redo_parts = redo
     request.save()
     account_services.event_record(
         account=request.account, kind=Kind.VERIFICATION_AUTO_REJECTED, acting_user=None,

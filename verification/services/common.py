@@ -12,7 +12,7 @@ from accounts import services as account_services
 from accounts.models import Account, Hold
 from accounts.reasons import IDENTITY_BOUND
 
-from ..models import VerificationRequest
+from ..models import IdentityBinding, VerificationRequest
 
 State = VerificationRequest.State
 
@@ -56,7 +56,13 @@ def _enqueue_checks(pk: int, *, dedupe_key: str | None = None) -> None:
 
 
 def _identity_bound_hold(account: Account) -> None:
-    """Place the identity_bound hold (once): its card offers the appeal."""
+    """Place the identity_bound hold (once): its card offers the appeal.
+
+    An account already verified with its own identity gets none: one wrong
+    attempt must not limit an owner whose identity is settled.
+    """
+    if IdentityBinding.objects.filter(account=account).exists():
+        return
     if not Hold.objects.active().filter(account=account, reason=IDENTITY_BOUND).exists():
         account_services.hold_place(
             account=account, reason=IDENTITY_BOUND, acting_user=None,

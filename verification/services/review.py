@@ -7,13 +7,16 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import services as account_services
 from accounts.models import Account, Hold, StatusEvent
+from accounts.reasons import reasons_cleared_by_own_verification
 from accounts.staff_views import IDENTITY_IMAGES, staff_view_record
 
+from .. import resubmission
 from ..models import IdentityBinding, VerificationImage, VerificationRequest
 from ..selectors import image_refusal
 from .common import (
@@ -50,6 +53,62 @@ def verification_claim(
     request.claimed_by = acting_user
     request.claimed_until = now + settings.PORTAL_VERIFICATION_CLAIM_TIMEOUT
     request.save(update_fields=["claimed_by", "claimed_until"])
+    return request
+
+
+SUPERVISE = "verification.supervise_verificationrequest"
+
+
+@transaction.atomic
+def verification_claim_next(
+    *, acting_user: Account, exclude: tuple[int, ...] = (), now: datetime | None = None
+) -> VerificationRequest | None:
+    """Claim the case due first that nobody else holds, or return None if there is none.
+
+    ``skip_locked`` lets two reviewers press "next" together: each gets a
+    different case instead of waiting for, then failing on, the same one.
+    """
+    now = now or timezone.now()
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lte=now) | Q(claimed_by=acting_user)
+    queue = (VerificationRequest.objects.select_for_update(skip_locked=True)
+             .filter(free, state=State.IN_REVIEW).exclude(pk__in=exclude))
+    if not acting_user.has_perm(SUPERVISE):
+        queue = queue.filter(escalated_at__isnull=True)  # escalated: the supervisors' now
+    request = queue.order_by(F("sla_due_at").asc(nulls_last=True), "submitted_at", "pk").first()
+    if request is None:
+        return None
+    request.claimed_by = acting_user
+    request.claimed_until = now + settings.PORTAL_VERIFICATION_CLAIM_TIMEOUT
+    request.save(update_fields=["claimed_by", "claimed_until"])
+    return request
+
+
+@transaction.atomic
+def verification_claim_takeover(
+    *, request: VerificationRequest, acting_user: Account, now: datetime | None = None
+) -> VerificationRequest:
+    """Take a colleague's live claim (supervisors), recorded on the owner's audit trail.
+
+    A reviewer is refused: only a supervisor may end someone else's work on a
+    case. With no live claim of a colleague it is an ordinary claim.
+    """
+    now = now or timezone.now()
+    if not acting_user.has_perm(SUPERVISE):
+        raise ValidationError(_("Only a supervisor can take over a colleague's claim."),
+                              code="not_supervisor")
+    request = _lock(request)
+    if request.state != State.IN_REVIEW:
+        raise ValidationError(_("Only cases in review can be claimed."), code="not_in_review")
+    previous = request.claimed_by if request.is_claimed_by_other(acting_user, now) else None
+    request.claimed_by = acting_user
+    request.claimed_until = now + settings.PORTAL_VERIFICATION_CLAIM_TIMEOUT
+    request.save(update_fields=["claimed_by", "claimed_until"])
+    if previous is not None:
+        account_services.event_record(
+            account=request.account, kind=Kind.CLAIM_TAKEN_OVER, acting_user=acting_user,
+            data={"request": request.pk, "from": previous.pk, "from_name": str(previous),
+                  "to": acting_user.pk},
+        )
     return request
 
 
@@ -108,8 +167,21 @@ def verification_approve(
         account=account, remedy="verify", lift_reason=Hold.LiftReason.VERIFICATION_APPROVED,
         acting_user=acting_user,
     )
+    _lift_failed_attempt_holds(account, acting_user)
     _notify(request, approved=True)
     return request
+
+
+def _lift_failed_attempt_holds(account: Account, acting_user: Account) -> None:
+    """Lift what an earlier failed attempt placed (identity bound elsewhere): the owner
+    has now verified with an identity of their own."""
+    holds = Hold.objects.active().filter(
+        account=account, source=Hold.Source.SYSTEM,
+        reason__in=reasons_cleared_by_own_verification()).order_by("pk")
+    for hold in holds:
+        account_services.hold_lift(
+            hold=hold, acting_user=acting_user, by_flow=True,
+            lift_reason=Hold.LiftReason.VERIFICATION_APPROVED)
 
 
 def _bind_identity(request: VerificationRequest, account: Account) -> None:
@@ -151,15 +223,50 @@ def verification_reject(
     now = now or timezone.now()
     if reason not in VerificationRequest.Decision.values:
         raise ValidationError(_("Choose a reason."), code="unknown_reason")
+    if reason == VerificationRequest.Decision.REUPLOAD:
+        raise ValidationError(_("To ask for one part again, use “Ask for a re-upload”."),
+                              code="reupload_needs_part")
     request = _lock_for_decision(request, acting_user, now)
     _move(request, State.REJECTED)
+    request.redo_parts = resubmission.parts_for_reason(reason)
     _decide(request, acting_user, reason=reason, message=message, now=now)
     account_services.event_record(
         account=request.account, kind=Kind.VERIFICATION_REJECTED, acting_user=acting_user,
-        data={"request": request.pk, "reason": reason},
+        data={"request": request.pk, "reason": reason, "redo": request.redo_parts},
     )
     if reason == VerificationRequest.Decision.IDENTITY_BOUND:
         _identity_bound_hold(request.account)
+    _notify(request, approved=False)
+    return request
+
+
+@transaction.atomic
+def verification_request_reupload(
+    *, request: VerificationRequest, acting_user: Account, part: str, message: str,
+    now: datetime | None = None,
+) -> VerificationRequest:
+    """Send the case back asking for one part again (front, back or liveness).
+
+    The owner's retry keeps everything else; their card names the part and
+    shows the message. Anything else than one known part and a message is
+    refused before anything is written.
+    """
+    now = now or timezone.now()
+    if part not in VerificationRequest.REUPLOAD_PARTS:
+        raise ValidationError(_("Choose what to take again: the front, the back or the "
+                                "liveness check."), code="unknown_part")
+    if not message.strip():
+        raise ValidationError(_("Write a message saying what was wrong with it."),
+                              code="message_missing")
+    request = _lock_for_decision(request, acting_user, now)
+    _move(request, State.REJECTED)
+    request.redo_parts = [part]
+    _decide(request, acting_user, reason=VerificationRequest.Decision.REUPLOAD, message=message,
+            now=now)
+    account_services.event_record(
+        account=request.account, kind=Kind.VERIFICATION_REUPLOAD_ASKED, acting_user=acting_user,
+        data={"request": request.pk, "part": part},
+    )
     _notify(request, approved=False)
     return request
 

@@ -26,6 +26,7 @@ from .common import (
 )
 
 State = VerificationRequest.State
+Part = VerificationRequest.Part
 Kind = StatusEvent.Kind
 
 
@@ -44,13 +45,116 @@ def submissions_left_today(account: Account, *, now: datetime | None = None) -> 
     return max(settings.PORTAL_VERIFICATION_SUBMISSIONS_PER_DAY - used, 0)
 
 
+def verification_start(
+    *, acting_user: Account, now: datetime | None = None
+) -> VerificationRequest:
+    """Return the owner's open request, or a new draft.
+
+    After a rejection the new draft keeps what passed (``redo_parts`` of the
+    rejected request says what did not): the wizard asks only for the rest.
+    A passed liveness check is kept for ``PORTAL_VERIFICATION_LIVENESS_KEPT_FOR``.
+    """
+    now = now or timezone.now()
+    with file_storage.kept_on_success() as keep, transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=acting_user.pk)
+        if existing := verification_open_request(account):
+            return existing
+        draft = VerificationRequest.objects.create(account=account)
+        previous = _retry_source(account, draft)
+        if previous is not None:
+            _carry_over(previous, draft, keep=keep, now=now)
+        return draft
+
+
+def _retry_source(account: Account, draft: VerificationRequest) -> VerificationRequest | None:
+    """The rejected request a new draft continues, if the newest one is such."""
+    latest = (VerificationRequest.objects.filter(account=account).exclude(pk=draft.pk)
+              .order_by("-created_at", "-pk").first())
+    if latest is None or latest.state not in (State.AUTO_REJECTED, State.REJECTED):
+        return None
+    if not latest.redo_parts or latest.images_purged_at is not None \
+            or latest.decision_reason == VerificationRequest.Decision.UNDER_AGE:
+        return None
+    return latest
+
+
+def _carry_over(previous: VerificationRequest, draft: VerificationRequest, *, keep,
+                now: datetime) -> None:
+    redo = set(previous.redo_parts)
+    if _liveness_stale(previous, now):
+        redo.add(Part.LIVENESS)
+    for field in ("subject", "licence_number", "legal_representative", "legal_name",
+                  "document_type", "photos_consent_at", "liveness_consent_at"):
+        setattr(draft, field, getattr(previous, field))
+    if Part.IDENTITY not in redo:
+        draft.number_encrypted = previous.number_encrypted
+        draft.number_masked = previous.number_masked
+        draft.identity_hash = previous.identity_hash
+    for side in (Part.FRONT, Part.BACK):
+        if side not in redo and not _copy_images(previous, draft, side, keep):
+            redo.add(side)
+    if Part.LIVENESS not in redo:
+        if _copy_images(previous, draft, VerificationImage.Kind.FRAME, keep):
+            draft.liveness_challenge = previous.liveness_challenge
+        else:
+            redo.add(Part.LIVENESS)
+    draft.carried_from = previous
+    draft.redo_parts = [part for part in selectors.STEPS if part in redo]
+    draft.save()
+
+
+def _liveness_stale(previous: VerificationRequest, now: datetime) -> bool:
+    newest = (previous.images.filter(kind=VerificationImage.Kind.FRAME)
+              .order_by("-received_at").values_list("received_at", flat=True).first())
+    return newest is None or newest < now - settings.PORTAL_VERIFICATION_LIVENESS_KEPT_FOR
+
+
+def _copy_images(previous: VerificationRequest, draft: VerificationRequest, kind: str,
+                 keep) -> bool:
+    """Copy the stored pictures of ``kind`` into the draft; False if any is gone."""
+    originals = list(previous.images.filter(kind=kind).order_by("received_at", "pk"))
+    try:
+        contents = [images.load(image.name) for image in originals if image.name]
+    except OSError:
+        return False
+    if not originals or len(contents) != len(originals):
+        return False
+    for image, content in zip(originals, contents, strict=True):
+        name = keep(images.store(images.CleanImage(content, image.width, image.height),
+                                 folder=f"verification/{draft.pk}"))
+        copy = VerificationImage.objects.create(
+            request=draft, kind=kind, name=name, width=image.width, height=image.height,
+            phash=image.phash, phash_bits=image.phash_bits, received_at=image.received_at)
+        if kind != VerificationImage.Kind.FRAME:
+            document.enqueue_read(copy.pk)
+    return True
+
+
+CONSENT_FIELDS = {"photos": "photos_consent_at", "liveness": "liveness_consent_at"}
+
+
 @transaction.atomic
-def verification_start(*, acting_user: Account) -> VerificationRequest:
-    """Return the owner's open request, or a new draft."""
-    account = Account.objects.select_for_update().get(pk=acting_user.pk)
-    if existing := verification_open_request(account):
-        return existing
-    return VerificationRequest.objects.create(account=account)
+def verification_consent(
+    *, request: VerificationRequest, acting_user: Account, scope: str,
+    now: datetime | None = None,
+) -> VerificationRequest:
+    """Record the owner's consent before the ID photos ("photos") or the camera ("liveness").
+
+    Asked on a page of its own before each; recorded once per request, as an event.
+    """
+    if scope not in CONSENT_FIELDS:
+        raise ValidationError(_("Unknown consent."), code="unknown_consent")
+    request = _require_draft(request, acting_user)
+    field = CONSENT_FIELDS[scope]
+    if getattr(request, field) is not None:
+        return request
+    setattr(request, field, now or timezone.now())
+    request.save(update_fields=[field])
+    account_services.event_record(
+        account=request.account, kind=Kind.VERIFICATION_CONSENTED, acting_user=acting_user,
+        data={"request": request.pk, "scope": scope},
+    )
+    return request
 
 
 @transaction.atomic
@@ -99,6 +203,8 @@ def verification_set_details(
     legal_name = legal_name.strip()
     if not legal_name:
         raise ValidationError(_("Enter the legal name."), code="name_missing")
+    if not number.strip() and request.number_encrypted and document_type == request.document_type:
+        number = crypto.decrypt(request.number_encrypted)  # going back keeps the saved number
     number = documents.validate_document_number(document_type, number)
     documents.validate_minimum_age(
         documents.birth_date(document_type, number), today or timezone.localdate()
@@ -226,6 +332,9 @@ def verification_submit(
         raise ValidationError(
             _("Some steps are not finished yet."), code="incomplete"
         )
+    if request.photos_consent_at is None or request.liveness_consent_at is None:
+        raise ValidationError(_("Agree to the identity check before submitting."),
+                              code="consent_missing")
     if submissions_left_today(request.account, now=now) <= 0:
         raise ValidationError(
             _("You have submitted too many times today. Try again tomorrow."), code="rate_limited"
