@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from accounts.demo import DEMO_PASSWORD, demo_load
 from tests.browser.keyboard import assert_focus_usable, focus_state, tab_to
@@ -45,11 +46,29 @@ def _file(name: str, data: bytes) -> dict:
     return {"name": name, "mimeType": "image/jpeg", "buffer": data}
 
 
+CHOOSER_ATTEMPTS, CHOOSER_WAIT_MS = 3, 5_000
+
+
 def press_and_choose_files(page, key: str, files: list[dict]) -> None:
-    """Open the focused file field's chooser with ``key`` and pick ``files`` in it."""
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press(key)
-    chooser.value.set_files(files)
+    """Open the focused file field's chooser with ``key`` and pick ``files`` in it.
+
+    Headless Chromium now and then loses the chooser a key opened (its event
+    never reaches Playwright: a known race, seen once in a full run and never
+    alone), so the key is pressed again, as a person would, up to three times,
+    with the focus still on the field; a field the key never opens fails.
+    """
+    focused = page.evaluate("() => document.activeElement.outerHTML.slice(0, 140)")
+    for attempt in range(1, CHOOSER_ATTEMPTS + 1):
+        try:
+            with page.expect_file_chooser(timeout=CHOOSER_WAIT_MS) as chooser:
+                page.keyboard.press(key)
+        except PlaywrightTimeout:
+            assert page.evaluate("() => document.activeElement.outerHTML.slice(0, 140)") == focused
+            if attempt == CHOOSER_ATTEMPTS:
+                raise AssertionError(f"{key} never opened the chooser of {focused}") from None
+            continue
+        chooser.value.set_files(files)
+        return
 
 
 def _step(page) -> str:
