@@ -318,6 +318,14 @@ SPECTACULAR_SETTINGS = {
 # request. Safe for SQLite too: each gunicorn thread keeps its own.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The status page's fingerprint, asked on every reload, is a prepared statement
+# (accounts/selectors.py); off behind a pooler that cannot keep them apart.
+PORTAL_DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+if PORTAL_DATABASE_PREPARED_STATEMENTS and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Django turns psycopg's prepared statements off (None); any threshold turns
+    # them on for a cursor that asks. Django's own cursors bind in the client
+    # and never ask, so only the fingerprint's is prepared.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 
 # Private files on S3-compatible object storage (django-storages), so every
 # web and worker host sees the same photos and evidence. "local" keeps them
