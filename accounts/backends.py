@@ -1,6 +1,9 @@
 """Sign-in policy for the portal."""
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+
+from . import db
 
 
 class LimitedAccountBackend(ModelBackend):
@@ -21,5 +24,7 @@ class LimitedAccountBackend(ModelBackend):
         return True
 
     def get_user(self, user_id):
-        user = super().get_user(user_id)
+        # ModelBackend's ``get(pk=...)``, as a prepared statement: every signed-in
+        # request makes it (accounts/db.py).
+        user = db.model_by_pk(get_user_model(), user_id)
         return user if user is not None and user.is_active else None

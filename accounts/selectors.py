@@ -6,12 +6,12 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 from django.conf import settings
 from django.db import connection
 from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 
+from . import db
 from .models import Account, Hold, Notice, SignInRecord, StatusEvent
 from .reasons import SECURITY_REASONS
 
@@ -288,35 +288,6 @@ def status_page_fingerprint(account: Account) -> tuple[str, int] | None:
     digest_sql = " || '/' || ".join(parts)
     sql = (f"SELECT {digest_sql}, (SELECT COUNT(*) FROM {Notice._meta.db_table} "
            "WHERE account_id = %s AND read_at IS NULL)")
-    with _planned_once_cursor() as cursor:
-        cursor.execute(sql, [*params, account.pk])
-        digest, unread = cursor.fetchone()
+    # Prepared: planning these subqueries costs more than running them (accounts/db.py).
+    digest, unread = db.fetch_one(sql, [*params, account.pk])
     return digest, unread
-
-
-class _PreparingCursor(psycopg.Cursor):
-    """psycopg's server-binding cursor, preparing every statement it runs."""
-
-    def execute(self, query, params=None, *, prepare=None, binary=None):
-        return super().execute(query, params, prepare=True, binary=binary)
-
-
-def _planned_once_cursor():
-    """A cursor on Django's PostgreSQL connection whose statements are prepared.
-
-    Planning the fingerprint's seven subqueries costs PostgreSQL more than
-    running them (about 0.35 ms against 0.15 ms), and every reload of the
-    status page asks it; prepared, it is planned once per connection.
-    Django binds parameters in the client and prepares nothing, for the sake
-    of connection poolers; PgBouncer 1.21 and later keep prepared statements
-    apart per client (``max_prepared_statements``), and
-    ``DATABASE_PREPARED_STATEMENTS=false`` turns this off behind an older one.
-    Where queries are logged (DEBUG, a test counting them), Django's own
-    cursor runs it unprepared: Django cannot show a prepared statement's SQL.
-    """
-    if not settings.PORTAL_DATABASE_PREPARED_STATEMENTS or connection.queries_logged:
-        return connection.cursor()
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        return connection.make_cursor(_PreparingCursor(connection.connection))

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore as DBStore
+from django.db import connection
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+
+from . import db
 
 # Keys of the session data that the sign-in hook fills.
 DEVICE_KEY = "_portal_device"
@@ -23,6 +27,23 @@ class SessionStore(DBStore):
         from .security_models import AccountSession
 
         return AccountSession
+
+    def load(self):
+        """The session's data if it exists and has not expired, else nothing (and no
+        key). Django's own load, read as a prepared statement: every signed-in
+        request makes it (accounts/db.py)."""
+        if self.session_key is None:
+            return {}
+        model = self.model
+        quote = connection.ops.quote_name
+        row = db.fetch_one(
+            f"SELECT {quote('session_data')} FROM {quote(model._meta.db_table)} "
+            f"WHERE {quote('session_key')} = %s AND {quote('expire_date')} > %s",
+            [self.session_key, timezone.now()])
+        if row is None:
+            self._session_key = None
+            return {}
+        return self.decode(row[0])
 
     def create_model_instance(self, data):
         session = super().create_model_instance(data)

@@ -150,27 +150,3 @@ def test_no_reuse_when_turned_off(client, frozen_user, settings, seconds):
         _page(client)
     assert len(queries) == 8
 
-
-def _prepared_fingerprints() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM pg_prepared_statements "
-                       "WHERE statement LIKE %s", ["%string_agg(t::text%"])
-        return cursor.fetchone()[0]
-
-
-@pytest.mark.django_db(transaction=True)  # a connection of its own: none prepared yet
-def test_the_fingerprint_is_planned_once_per_connection(client, frozen_user):
-    connection.close()
-    client.force_login(frozen_user)
-    _page(client)
-    _page(client)
-    assert _prepared_fingerprints() == 1  # one statement for both reloads
-
-
-@pytest.mark.django_db(transaction=True)
-def test_prepared_statements_can_be_turned_off(client, frozen_user, settings):
-    settings.PORTAL_DATABASE_PREPARED_STATEMENTS = False  # behind a pooler that cannot keep them
-    connection.close()
-    client.force_login(frozen_user)
-    _page(client)
-    assert _prepared_fingerprints() == 0
