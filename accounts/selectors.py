@@ -289,5 +289,7 @@ def status_page_fingerprint(account: Account) -> tuple[str, int] | None:
     sql = (f"SELECT {digest_sql}, (SELECT COUNT(*) FROM {Notice._meta.db_table} "
            "WHERE account_id = %s AND read_at IS NULL)")
     # Prepared: planning these subqueries costs more than running them (accounts/db.py).
-    digest, unread = db.fetch_one(sql, [*params, account.pk])
+    row = db.fetch_one(sql, [*params, account.pk])
+    assert row is not None  # a SELECT without FROM: always one row
+    digest, unread = row
     return digest, unread
