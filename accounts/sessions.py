@@ -39,7 +39,7 @@ class SessionStore(DBStore):
         row = db.fetch_one(
             f"SELECT {quote('session_data')} FROM {quote(model._meta.db_table)} "
             f"WHERE {quote('session_key')} = %s AND {quote('expire_date')} > %s",
-            [self.session_key, timezone.now()])
+            [self.session_key, connection.ops.adapt_datetimefield_value(timezone.now())])
         if row is None:
             self._session_key = None
             return {}
