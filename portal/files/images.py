@@ -168,6 +168,19 @@ def open_guarded(data: bytes, rules: Rules | None = None) -> Image.Image:
     # Start-of-scan markers cannot occur inside entropy-coded data (0xFF is stuffed).
     if fmt.name == "JPEG" and data.count(b"\xff\xda") > MAX_JPEG_SCANS:
         raise refusal("too_complex")
+    try:
+        return _open_checked(data, fmt, rules)
+    except ValidationError as refused:
+        # Pillow reads a JPEG's EXIF while opening it, and some damaged blocks
+        # (a resolution tag of the wrong type) make the whole file unreadable
+        # to it. The picture is what is wanted: try once more without EXIF.
+        without = jpeg_without_exif(data) if fmt.name == "JPEG" else data
+        if refused.code != "unreadable" or without == data:
+            raise
+        return _open_checked(without, fmt, rules)
+
+
+def _open_checked(data: bytes, fmt: Format, rules: Rules | None) -> Image.Image:
     Image.MAX_IMAGE_PIXELS = settings.PORTAL_IMAGE_MAX_PIXELS
     try:
         with warnings.catch_warnings():
@@ -184,6 +197,29 @@ def open_guarded(data: bytes, rules: Rules | None = None) -> Image.Image:
         raise refusal("too_many_pixels") from None
     except Exception:  # noqa: BLE001 - any decoder error on hostile bytes is a refusal
         raise refusal("unreadable") from None
+
+
+def jpeg_without_exif(data: bytes) -> bytes:
+    """``data`` without its EXIF segments (APP1 "Exif"), everything else as it was.
+
+    Walks the segments before the first scan; where the file stops making
+    sense, the rest is kept as it is, for the decoder to judge.
+    """
+    kept, at = [data[:2]], 2
+    while at + 4 <= len(data) and data[at] == 0xFF:
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            at += 1
+            continue
+        length = int.from_bytes(data[at + 2:at + 4], "big")
+        if marker == 0xDA or length < 2:  # the scan begins, or not a segment
+            break
+        segment = data[at:at + 2 + length]
+        if not (marker == 0xE1 and segment[4:10] == b"Exif\x00\x00"):
+            kept.append(segment)
+        at += 2 + length
+    kept.append(data[at:])
+    return b"".join(kept)
 
 
 def check_declared(size: tuple[int, int], nbytes: int, fmt: Format,

@@ -23,10 +23,9 @@ from appeals.uploads import evidence_clean
 from portal.files import images
 from tests.appeals.conftest import upload as evidence_upload
 from tests.files import samples
-from tests.verification.conftest import ID_NUMBERS
+from tests.support import verification as wizard
 from tests.verification.pictures import upload as photo_upload
 from verification import images as verification_images
-from verification import services
 from verification.models import VerificationImage
 
 PHOTO = samples.picture((320, 240), seed=11)
@@ -88,6 +87,38 @@ def test_the_unharmed_block_turns_the_photo_upright():
         assert (clean.width, clean.height) == (240, 320)
 
 
+def _with_resolution_as_one_byte(block: bytes) -> bytes:
+    """``block`` with its XResolution tag's type changed to BYTE, count 1."""
+    damaged = bytearray(block)
+    order = ">" if damaged[6:8] == b"MM" else "<"
+    ifd = 6 + struct.unpack(order + "I", damaged[10:14])[0]
+    for n in range(struct.unpack(order + "H", damaged[ifd:ifd + 2])[0]):
+        entry = ifd + 2 + 12 * n
+        if struct.unpack(order + "H", damaged[entry:entry + 2])[0] == 0x011A:
+            damaged[entry + 2:entry + 8] = struct.pack(order + "HI", 1, 1)
+            return bytes(damaged)
+    raise AssertionError("no XResolution tag")
+
+
+def test_an_exif_block_pillow_cannot_open_costs_only_the_exif():
+    """Pillow reads the resolution while opening a JPEG; a one-byte XResolution
+    makes it refuse the whole file. The picture is kept, without EXIF."""
+    damaged = jpeg_with(_with_resolution_as_one_byte(PHONE_EXIF))
+    with pytest.raises(Image.UnidentifiedImageError):
+        Image.open(io.BytesIO(damaged), formats=["JPEG"])
+    for clean in (images.clean(damaged, images.photo_rules()),
+                  images.clean(damaged, images.evidence_rules(), keep_format=True)):
+        assert (clean.width, clean.height) == (320, 240)  # not turned: its EXIF is gone
+        assert b"PhoneMaker" not in clean.content
+
+
+def test_leaving_out_the_exif_keeps_every_other_segment():
+    assert images.jpeg_without_exif(jpeg_with(PHONE_EXIF)) == JPEG
+    assert images.jpeg_without_exif(JPEG) == JPEG
+    cut_short = jpeg_with(PHONE_EXIF)[:40]  # inside the EXIF segment
+    assert images.jpeg_without_exif(cut_short) == cut_short[:2]
+
+
 @settings(max_examples=3000, deadline=None, database=None)
 @given(exif=exif_blocks())
 def test_fuzzed_exif_in_a_jpeg_keeps_the_picture(exif):
@@ -135,12 +166,7 @@ def test_fuzzed_exif_on_the_id_step_is_stored_never_a_500(exif, client, make_acc
                                                           private_dir):
     account = make_account(language="en")
     client.force_login(account)
-    request = services.verification_start(acting_user=account)
-    for scope in ("photos", "liveness"):
-        services.verification_consent(request=request, acting_user=account, scope=scope)
-    services.verification_set_details(request=request, acting_user=account,
-                                      subject="individual", legal_name="张三",
-                                      document_type="cn_ric", number=ID_NUMBERS[0])
+    request = wizard.draft(account)
     response = client.post(reverse("verification:step", args=[request.pk, "front"]),
                            {"photo": photo_upload(jpeg_with(exif))})
     assert response.status_code == 302
