@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from accounts.demo import DEMO_PASSWORD, STAFF_PASSWORD, demo_load
 from accounts.models import Account, Hold
-from tests.verification.pictures import card_jpeg, frame_jpeg, upload
+from tests.support import verification as wizard
 
 OWNER_LANGUAGES = {"zh-hans": "zh-CN", "en": "en-US"}  # the html lang → the browser's locale
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
@@ -41,11 +41,6 @@ class Scene:
     extra: dict = field(default_factory=dict)
 
 
-def _consent(vr_services, request, owner) -> None:
-    for scope in ("photos", "liveness"):
-        vr_services.verification_consent(request=request, acting_user=owner, scope=scope)
-
-
 def build_scene() -> Scene:
     """Load the demo accounts and give them a case of each kind, through the services."""
     from accounts import services
@@ -57,27 +52,11 @@ def build_scene() -> Scene:
     staff = Account.objects.get(username="admin")
 
     realname = accounts["demo-realname"]
-    draft = vr_services.verification_start(acting_user=realname)
-    _consent(vr_services, draft, realname)
     # Details typed, so the review step shows the masked number (a long unbroken word).
-    vr_services.verification_set_details(
-        request=draft, acting_user=realname, subject="individual", legal_name="王小明",
-        document_type="cn_ric", number="110101199003074477")
+    draft = wizard.draft(realname, name="王小明", number="110101199003074477")
 
     frozen = accounts["demo-frozen"]
-    submitted = vr_services.verification_start(acting_user=frozen)
-    _consent(vr_services, submitted, frozen)
-    vr_services.verification_set_details(
-        request=submitted, acting_user=frozen, subject="individual", legal_name="张三",
-        document_type="cn_ric", number="11010519491231002X")
-    for kind, seed in (("front", 31), ("back", 32)):
-        vr_services.verification_attach_image(request=submitted, acting_user=frozen, kind=kind,
-                                              upload=upload(card_jpeg(seed)))
-    vr_services.verification_liveness_start(request=submitted, acting_user=frozen)
-    for n in range(3):
-        vr_services.verification_liveness_add_frame(request=submitted, acting_user=frozen,
-                                                    upload=upload(frame_jpeg(300 + n)))
-    vr_services.verification_submit(request=submitted, acting_user=frozen)
+    submitted = wizard.complete(frozen, seed=31, submit=True)
     # Run the checks here (no worker): the staff page then shows their results.
     vr_services.verification_run_checks(request_id=submitted.pk)
 
@@ -97,8 +76,7 @@ def build_scene() -> Scene:
         account=legal, hold=Hold.objects.get(account=legal, reason="legal"), acting_user=legal,
         body="我想知道这个冻结什么时候可以解除。")
     return Scene(
-        consent_draft_pk=vr_services.verification_start(
-            acting_user=accounts["demo-multi"]).pk,
+        consent_draft_pk=vr_services.verification_start(acting_user=multi).pk,
         draft_pk=draft.pk, submitted_pk=submitted.pk, appeal_pk=appeal.pk,
         support_pk=support.pk, content_hold_pk=content_hold.pk,
         frozen_hold_pk=Hold.objects.get(account=frozen, reason="suspicious_signin").pk,

@@ -192,26 +192,13 @@ def test_the_progress_page_announces_a_new_state_without_a_reload(
     from django.utils import translation
 
     from accounts.demo import demo_load
-    from tests.verification.pictures import card_jpeg, frame_jpeg, upload
+    from tests.support import verification as wizard
     from verification import services as vr
     from verification.models import VerificationRequest
 
     demo_load()
     owner = Account.objects.get(username="demo-realname")
-    request = vr.verification_start(acting_user=owner)
-    for scope in ("photos", "liveness"):
-        vr.verification_consent(request=request, acting_user=owner, scope=scope)
-    vr.verification_set_details(request=request, acting_user=owner, subject="individual",
-                                legal_name="王小明", document_type="cn_ric",
-                                number="11010519491231002X")
-    for kind, seed in (("front", 51), ("back", 52)):
-        vr.verification_attach_image(request=request, acting_user=owner, kind=kind,
-                                     upload=upload(card_jpeg(seed)))
-    vr.verification_liveness_start(request=request, acting_user=owner)
-    for n in range(3):
-        vr.verification_liveness_add_frame(request=request, acting_user=owner,
-                                           upload=upload(frame_jpeg(600 + n)))
-    vr.verification_submit(request=request, acting_user=owner)
+    request = wizard.complete(owner, seed=51, name="王小明", submit=True)
 
     context = _open(chromium, "en", PHONE)
     try:

@@ -13,34 +13,11 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import PASSWORD
-from tests.verification.conftest import ID_NUMBERS
-from tests.verification.pictures import card_jpeg, frame_jpeg, upload
+from tests.support import verification as wizard
+from tests.support.verification import ID_NUMBERS
 
 VIEWPORT = {"width": 1440, "height": 900}
 LOCALES = {"zh-hans": "zh-CN", "en": "en-US"}
-
-
-def _in_review(account, number: str, seed: int):
-    """A request through the wizard and the checks (run here, no worker), into review."""
-    from verification import services
-
-    request = services.verification_start(acting_user=account)
-    for scope in ("photos", "liveness"):  # the owner's two consents, as the wizard asks
-        services.verification_consent(request=request, acting_user=account, scope=scope)
-    services.verification_set_details(request=request, acting_user=account, subject="individual",
-                                      legal_name="张三", document_type="cn_ric", number=number)
-    for kind, offset in (("front", 0), ("back", 1)):
-        services.verification_attach_image(
-            request=request, acting_user=account, kind=kind,
-            upload=upload(card_jpeg(seed + offset, side=kind, number=number)))
-    services.verification_liveness_start(request=request, acting_user=account)
-    for n in range(3):
-        services.verification_liveness_add_frame(request=request, acting_user=account,
-                                                 upload=upload(frame_jpeg(seed * 7 + n)))
-    services.verification_submit(request=request, acting_user=account)
-    assert services.verification_run_checks(request_id=request.pk) == "in_review"
-    request.refresh_from_db()
-    return request
 
 
 class LoadCounter:
@@ -84,8 +61,8 @@ def test_a_verification_decision_in_two_page_loads_without_scrolling(
         chromium, live_server, make_account, reviewer, private_dir, screenshot_dir, language):
     from verification.models import VerificationRequest
 
-    first = _in_review(make_account("owner-one"), ID_NUMBERS[0], 11)
-    second = _in_review(make_account("owner-two"), ID_NUMBERS[1], 21)
+    first = wizard.in_review(make_account("owner-one"), number=ID_NUMBERS[0], seed=11)
+    second = wizard.in_review(make_account("owner-two"), number=ID_NUMBERS[1], seed=21)
     reviewer.language = language
     reviewer.save(update_fields=["language"])
     context, page = _staff_page(chromium, live_server, reviewer.username, language)

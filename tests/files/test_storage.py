@@ -20,19 +20,12 @@ from appeals import services as appeal_services
 from portal.files import storage
 from tests.appeals.conftest import clean_image
 from tests.conftest import stored_files
-from tests.verification.conftest import ID_NUMBERS
+from tests.support import verification as wizard
 from tests.verification.pictures import card_jpeg, upload
 from verification import services
 from verification.models import VerificationImage
 
 LATER = timedelta(hours=2)  # past the default grace of one hour
-
-
-def _draft(account):
-    request = services.verification_start(acting_user=account)
-    return services.verification_set_details(
-        request=request, acting_user=account, subject="individual", legal_name="张三",
-        document_type="cn_ric", number=ID_NUMBERS[0])
 
 
 def _mode(path: Path) -> int:
@@ -44,7 +37,7 @@ def test_private_files_and_folders_are_the_portals_alone(private_dir, make_accou
                                                          restricted_user, file_appeal):
     account = make_account(language="en")
     image = services.verification_attach_image(
-        request=_draft(account), acting_user=account, kind="front", upload=upload(card_jpeg(1)))
+        request=wizard.draft(account), acting_user=account, kind="front", upload=upload(card_jpeg(1)))
     appeal = file_appeal(restricted_user.holds.get(), files=[clean_image("a.jpg")])
     paths = [private_dir / image.name, private_dir / appeal.attachments.get().file.name]
     for path in paths:
@@ -70,7 +63,7 @@ def test_the_sweeper_deletes_only_unowned_files_past_the_grace(private_dir, make
                                                                restricted_user, file_appeal):
     account = make_account(language="en")
     owned_image = services.verification_attach_image(
-        request=_draft(account), acting_user=account, kind="front", upload=upload(card_jpeg(2)))
+        request=wizard.draft(account), acting_user=account, kind="front", upload=upload(card_jpeg(2)))
     appeal = file_appeal(restricted_user.holds.get(), files=[clean_image("a.jpg")])
     owned_evidence = appeal.attachments.get().file.name
     # Evidence written in a transaction that then rolled back: no row owns it.
@@ -141,7 +134,7 @@ services.verification_attach_image(request=request, acting_user=request.account,
 def test_a_worker_killed_before_the_commit_leaves_a_file_the_sweeper_removes(
         private_dir, make_account, tmp_path):
     account = make_account(language="en")
-    request = _draft(account)
+    request = wizard.draft(account)
     photo = tmp_path / "card.jpg"
     photo.write_bytes(card_jpeg(5))
     database = django_settings.DATABASES["default"]

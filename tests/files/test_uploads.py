@@ -32,8 +32,7 @@ from portal.files.uploads import CappedTemporaryFileUploadHandler, spool_limit
 from tests.appeals.conftest import clean_image
 from tests.conftest import stored_files
 from tests.files import samples
-from tests.verification.conftest import ID_NUMBERS
-from verification import services
+from tests.support import verification as wizard
 from verification.models import VerificationImage
 
 
@@ -76,12 +75,7 @@ def test_no_spooled_file_remains_after_good_and_bad_uploads(live_server, client,
         "pdf bomb": samples.flate_bomb_pdf(),
     }
     account = make_account(language="en")
-    request = services.verification_start(acting_user=account)
-    for scope in ("photos", "liveness"):
-        services.verification_consent(request=request, acting_user=account, scope=scope)
-    services.verification_set_details(request=request, acting_user=account,
-                                      subject="individual", legal_name="张三",
-                                      document_type="cn_ric", number=ID_NUMBERS[0])
+    request = wizard.draft(account)
     step = reverse("verification:step", args=[request.pk, "front"])
     session, token = _browser(live_server, client, account, step)
     for label, data in [("good", good), *bad.items()]:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from appeals.models import Appeal
 from tests.appeals.conftest import image_bytes, upload
 from tests.conftest import staff_two_step_pass
+from tests.support import verification as wizard
 from tests.verification.conftest import in_review, make_request  # noqa: F401 - fixtures
 from tests.verification.pictures import card_jpeg
 from verification import images, services
@@ -47,12 +48,7 @@ def test_an_identity_photo_uploaded_through_the_wizard_lands_in_the_bucket(
 ):
     owner = make_account(language="en")
     place_hold(owner, "realname_missing")
-    request = services.verification_start(acting_user=owner)
-    for scope in ("photos", "liveness"):
-        services.verification_consent(request=request, acting_user=owner, scope=scope)
-    services.verification_set_details(
-        request=request, acting_user=owner, subject="individual", legal_name="张三",
-        document_type="cn_ric", number="11010519491231002X")
+    request = wizard.draft(owner)
     client.force_login(owner)
 
     response = client.post(reverse("verification:step", args=[request.pk, "front"]),

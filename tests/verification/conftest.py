@@ -11,45 +11,17 @@ from collections.abc import Callable
 
 import pytest
 
-from verification import services
+from tests.support import verification as wizard
 from verification.models import VerificationRequest
-
-from .pictures import card_jpeg, frame_jpeg, upload
-
-# Valid mainland resident ID numbers (checksums correct), all adults.
-ID_NUMBERS = ["11010519491231002X", "110101199003074477", "31010119880808451X"]
 
 
 @pytest.fixture
 def make_request(make_account) -> Callable[..., VerificationRequest]:
     """Return a factory of complete drafts (or submitted requests) for fresh accounts."""
 
-    def make(account=None, *, number: str = ID_NUMBERS[0], seed: int | None = None,
-             front: bytes | None = None, back: bytes | None = None, frames: int = 3,
-             submit: bool = False, name: str = "张三") -> VerificationRequest:
+    def make(account=None, *, seed: int | None = None, **kwargs) -> VerificationRequest:
         account = account or make_account(language="en")
-        seed = account.pk * 10 if seed is None else seed
-        request = services.verification_start(acting_user=account)
-        for scope in ("photos", "liveness"):
-            services.verification_consent(request=request, acting_user=account, scope=scope)
-        services.verification_set_details(
-            request=request, acting_user=account, subject="individual", legal_name=name,
-            document_type="cn_ric", number=number,
-        )
-        services.verification_attach_image(
-            request=request, acting_user=account, kind="front",
-            upload=upload(front or card_jpeg(seed, name=name, number=number)))
-        services.verification_attach_image(
-            request=request, acting_user=account, kind="back",
-            upload=upload(back or card_jpeg(seed + 1, side="back", name=name, number=number)))
-        services.verification_liveness_start(request=request, acting_user=account)
-        for i in range(frames):
-            services.verification_liveness_add_frame(
-                request=request, acting_user=account, upload=upload(frame_jpeg(seed * 7 + i)))
-        if submit:
-            services.verification_submit(request=request, acting_user=account)
-        request.refresh_from_db()
-        return request
+        return wizard.complete(account, seed=account.pk * 10 if seed is None else seed, **kwargs)
 
     return make
 
@@ -59,12 +31,7 @@ def in_review(make_request) -> Callable[..., VerificationRequest]:
     """Return a factory of requests that went through the checks into review (no worker)."""
 
     def make(*args, **kwargs) -> VerificationRequest:
-        request = make_request(*args, submit=True, **kwargs)
-        state = services.verification_run_checks(request_id=request.pk)
-        request.refresh_from_db()
-        assert state == VerificationRequest.State.IN_REVIEW, list(
-            request.checks.filter(passed=False).values("name", "detail"))
-        return request
+        return wizard.checked_into_review(make_request(*args, submit=True, **kwargs))
 
     return make
 

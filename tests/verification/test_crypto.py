@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.verification import ID_NUMBERS
 from verification import crypto, documents
-
-from .conftest import ID_NUMBERS
 
 # (document type, a valid number of each length the formats allow)
 NUMBERS = [

@@ -14,11 +14,11 @@ import pytest
 from django.urls import reverse
 
 from tests.conftest import wait_for
+from tests.support.verification import ID_NUMBERS
 from verification import services
 from verification.models import DocumentReading, VerificationImage, VerificationRequest
 
 from . import cards
-from .conftest import ID_NUMBERS
 from .pictures import card_jpeg, frame_jpeg, upload
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tests.support.verification import ID_NUMBERS
 from verification import checks
 from verification.document import fields, phash, reading
 from verification.services.document import verification_document_read
 
 from . import cards
-from .conftest import ID_NUMBERS
 from .pictures import card_jpeg
 
 ROOT = Path(__file__).resolve().parents[2]

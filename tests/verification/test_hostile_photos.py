@@ -15,10 +15,10 @@ from PIL import Image
 
 from tests.files import samples
 from tests.files.icc import matrix_profile
+from tests.support.verification import ID_NUMBERS
 from verification import services
 from verification.models import VerificationImage
 
-from .conftest import ID_NUMBERS
 from .pictures import card_jpeg, frame_jpeg, upload
 
 pytestmark = pytest.mark.django_db

@@ -8,10 +8,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts.models import Hold, Notice, StatusEvent
+from tests.support.verification import ID_NUMBERS
 from verification import services
 from verification.models import IdentityBinding
-
-from .conftest import ID_NUMBERS
 
 Kind = StatusEvent.Kind
 

@@ -11,10 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import StatusEvent
+from tests.support.verification import ID_NUMBERS
 from verification import resubmission, selectors, services
 from verification.models import VerificationImage, VerificationRequest
 
-from .conftest import ID_NUMBERS
 from .pictures import card_jpeg, upload
 
 Part = VerificationRequest.Part

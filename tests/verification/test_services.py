@@ -12,10 +12,10 @@ from django.db import connection
 from django.utils import timezone, translation
 
 from accounts.models import Hold, Notice, StatusEvent
+from tests.support.verification import ID_NUMBERS
 from verification import crypto, selectors, services
 from verification.models import IdentityBinding, VerificationImage, VerificationRequest
 
-from .conftest import ID_NUMBERS
 from .pictures import card_jpeg, frame_jpeg, upload
 
 State = VerificationRequest.State

@@ -7,10 +7,10 @@ import re
 import pytest
 from django.urls import reverse
 
+from tests.support.verification import ID_NUMBERS
 from verification import selectors, services
 from verification.models import VerificationImage, VerificationRequest
 
-from .conftest import ID_NUMBERS
 from .pictures import card_jpeg, frame_jpeg, upload
 
 pytestmark = pytest.mark.django_db
