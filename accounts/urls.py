@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import staff_two_step, views, views_data, views_platform, views_security
 
@@ -28,5 +28,5 @@ urlpatterns = [
     path("staff/two-step/", staff_two_step.staff_two_step, name="staff_two_step"),
     # Download my data.
     path("data/", views_data.data_page, name="data"),
-    path("data/download.<str:fmt>", views_data.data_download, name="data_download"),
+    re_path(r"^data/download\.(?P<fmt>json|html)$", views_data.data_download, name="data_download"),
 ]

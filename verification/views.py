@@ -61,6 +61,7 @@ def _error_into(form, error: ValidationError, field: str | None = None) -> None:
 
 
 @login_required
+@never_cache
 def start(request: HttpRequest) -> HttpResponse:
     """Intro page; POST opens (or resumes) the draft and goes to its next step."""
     if request.method == "POST":
@@ -78,6 +79,7 @@ def start(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@never_cache  # the details step shows the number read from the card
 def step(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     """One screen of the wizard."""
     if name not in selectors.STEPS:
@@ -225,6 +227,7 @@ def liveness_frame(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @login_required
+@never_cache
 def progress(request: HttpRequest, pk: int) -> HttpResponse:
     """Where a submitted request stands; refreshes itself until decided."""
     vr = selectors.own_request(request.user, pk)

@@ -61,3 +61,12 @@ def test_the_readable_page_and_the_download_is_in_the_timeline(client, owner_wit
 def test_a_download_needs_a_post(client, frozen_user):
     client.force_login(frozen_user)
     assert client.get(reverse("accounts:data_download", args=["json"])).status_code == 405
+
+
+def test_only_the_two_formats_are_downloads(client, frozen_user):
+    """Whatever follows the dot reaches the file name: only json and html are routes."""
+    client.force_login(frozen_user)
+    home = reverse("accounts:data_download", args=["json"]).rsplit(".", 1)[0]
+    for fmt in ('x";foo=1', "csv", "json%0d%0aSet-Cookie:a=b", "JSON"):
+        assert client.post(f"{home}.{fmt}").status_code == 404, fmt
+    assert not frozen_user.status_events.filter(kind="data_exported").exists()

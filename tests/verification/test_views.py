@@ -102,6 +102,19 @@ def test_another_owner_cannot_see_or_touch_my_request(owner, client, make_reques
     assert r.status_code == 404
 
 
+def test_no_wizard_or_progress_page_may_be_kept_by_a_cache(owner, client, make_request):
+    """They show the owner's name and ID number (the details step fills in the
+    number read from the card): no browser or proxy may store them."""
+    draft = make_request(owner)
+    responses = {name: client.get(_step(draft.pk, name))
+                 for name in ("who", "identity", "front", "review")}
+    services.verification_submit(request=draft, acting_user=owner)
+    responses["progress"] = client.get(reverse("verification:progress", args=[draft.pk]))
+    for name, response in responses.items():
+        assert response.status_code == 200, name
+        assert "no-store" in response["Cache-Control"], name
+
+
 # The staff image view's access rule and audit: tests/verification/test_image_access.py
 
 
