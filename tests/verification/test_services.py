@@ -14,7 +14,12 @@ from django.utils import timezone, translation
 from accounts.models import Hold, Notice, StatusEvent
 from tests.support.verification import ID_NUMBERS
 from verification import crypto, selectors, services
-from verification.models import IdentityBinding, VerificationImage, VerificationRequest
+from verification.models import (
+    DocumentReading,
+    IdentityBinding,
+    VerificationImage,
+    VerificationRequest,
+)
 
 from .pictures import card_jpeg, frame_jpeg, upload
 
@@ -363,6 +368,9 @@ def test_rotate_keys_command_re_encrypts_under_the_new_key(in_review, reviewer, 
     request.refresh_from_db()
     assert crypto.decrypt(request.number_encrypted) == ID_NUMBERS[0]
     assert crypto.decrypt(IdentityBinding.objects.get().number_encrypted) == ID_NUMBERS[0]
+    read = DocumentReading.objects.exclude(number_encrypted="")
+    assert read.exists()
+    assert {crypto.decrypt(r.number_encrypted) for r in read} == {ID_NUMBERS[0]}
 
 
 # ---------------------------------------------------------------------------

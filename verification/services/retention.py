@@ -63,7 +63,9 @@ def _draft_images_purge(cutoff: datetime) -> int:
 def encryption_rotate(*, batch: int = 500) -> int:
     """Re-encrypt every stored document number under the newest key. Return rows changed."""
     changed = 0
-    for model in (VerificationRequest, IdentityBinding):
+    # Every model that stores a number: the typed one, the bound one, and
+    # the one read from the card.
+    for model in (VerificationRequest, IdentityBinding, DocumentReading):
         qs = model.objects.exclude(number_encrypted="").only("pk", "number_encrypted")
         for row in qs.iterator(chunk_size=batch):
             token = crypto.rotate(row.number_encrypted)
