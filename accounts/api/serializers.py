@@ -213,11 +213,23 @@ class SignInLinkSerializer(serializers.Serializer):
 class EventSerializer(serializers.ModelSerializer):
     id = serializers.CharField(help_text=_("Also the cursor: pass it as ?after= to continue."))
     hold_id = serializers.IntegerField(allow_null=True)
+    data = serializers.SerializerMethodField(
+        help_text=_("For the kinds a webhook reports, the data of that webhook (docs/api.md); "
+                    "empty for the others."))
 
     class Meta:
         model = StatusEvent
         fields = ["id", "kind", "at", "hold_id", "data"]
         read_only_fields = fields
+
+    @extend_schema_field({"type": "object", "additionalProperties": True})
+    def get_data(self, event: StatusEvent) -> dict:
+        # What an event stores is internal (staff notes, other accounts' ids):
+        # the platform reads only what the webhook catalogue says.
+        from .events import BY_KIND
+
+        event_type = BY_KIND.get(event.kind)
+        return event_type.data(event) if event_type else {}
 
 
 class EventPageSerializer(serializers.Serializer):

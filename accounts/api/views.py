@@ -323,6 +323,7 @@ class AccountEventsView(ApiView):
         events = list(
             StatusEvent.objects.filter(account=account, pk__gt=after)
             .exclude(kind__in=StatusEvent.STAFF_ONLY_KINDS)
+            .select_related("hold")  # the hold events' data
             .order_by("pk")[: limit + 1]
         )
         page, has_more = events[:limit], len(events) > limit

@@ -85,6 +85,21 @@ def test_events_hide_staff_only_kinds(api, active_user):
     assert _events(api, active_user).json()["results"] == []
 
 
+def test_events_carry_the_webhook_data_never_what_the_event_stores(api, active_user,
+                                                                   place_hold):
+    """An event's stored details are internal (a supervisor's note, another
+    account's id): the feed gives the webhook catalogue's data, or nothing."""
+    hold = place_hold(active_user, "content_violation")
+    services.event_record(account=active_user, kind=StatusEvent.Kind.IDENTITY_TRANSFERRED,
+                          acting_user=None, data={"note": "INTERNAL fraud ring", "to": 3})
+    results = _events(api, active_user).json()["results"]
+    by_kind = {event["kind"]: event["data"] for event in results}
+    assert by_kind["identity_transferred"] == {}
+    assert by_kind["hold_placed"]["hold_id"] == hold.pk
+    assert by_kind["hold_placed"]["reason"] == "content_violation"
+    assert "INTERNAL" not in str(results)
+
+
 @pytest.mark.parametrize("params,code", [
     ({"after": "abc"}, "invalid_cursor"),
     ({"after": "-1"}, "invalid_cursor"),
