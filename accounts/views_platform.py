@@ -41,17 +41,28 @@ LINK_BACKEND = "accounts.sign_in.SignInLinkBackend"
 @require_http_methods(["GET", "POST"])
 def sign_in_link(request: HttpRequest, token: str) -> HttpResponse:
     """GET: the "Continue" page. POST: use the link and sign its owner in."""
-    if request.method == "GET":
-        link = services.sign_in_link_find(token)
-        if link is None:
-            return _link_refused(request)
-        with translation.override(link.account.language):  # the owner's own language
-            return render(request, "accounts/sign_in_link.html", {"link": link})
-    link = services.sign_in_link_consume(token)
+    link = services.sign_in_link_find(token)
     if link is None:
         return _link_refused(request)
+    someone_else = request.user.is_authenticated and request.user.pk != link.account_id
+    if request.method == "POST" and (not someone_else or request.POST.get("switch") == "1"):
+        return _use_link(request, token)
+    if someone_else:
+        # A link forwarded by someone else would sign this browser into their
+        # account, and what it then uploads would be theirs: nothing happens
+        # by itself, the page asks, in the signed-in owner's language.
+        return render(request, "accounts/sign_in_link.html",
+                      {"link": link, "signed_in_as": request.user})
+    with translation.override(link.account.language):  # the owner's own language
+        return render(request, "accounts/sign_in_link.html", {"link": link})
+
+
+def _use_link(request: HttpRequest, token: str) -> HttpResponse:
+    link = services.sign_in_link_consume(token)
+    if link is None:
+        return _link_refused(request)  # used or expired in the meantime
     if request.user.is_authenticated and request.user.pk != link.account_id:
-        logout(request)  # someone else was signed in on this browser
+        logout(request)  # the person at this browser chose to switch accounts
     login(request, link.account, backend=LINK_BACKEND)  # a new session key
     return _land(request, link.next_path, link.account.language)
 

@@ -97,6 +97,14 @@ class VerificationRequestAdmin(ReuploadAdminMixin):
               "checked_at", "priority", "sla_due_at", "claimed_by", "claimed_until",
               "decided_at", "decided_by", "decision_reason", "decision_message")
     readonly_fields = fields
+    # People's names: shown with the identity images, under their rule.
+    identity_fields = ("legal_name", "legal_representative")
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and not self._image_access(request, obj)["can_view_images"]:
+            return [name for name in fields if name not in self.identity_fields]
+        return fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[VerificationRequest]:
         # Drafts are the owner's, not the queue's.
@@ -135,11 +143,14 @@ class VerificationRequestAdmin(ReuploadAdminMixin):
         if obj is not None:
             extra.update(selectors.case_page(obj))
             buttons = self._case_buttons(request, obj)
+            access = self._image_access(request, obj)
+            if not self._details_shown(request, obj, access):
+                extra["comparison"] = []
             extra.update({
                 "failed_checks": [c for c in extra["check_texts"] if not c["passed"]],
                 "case": obj,
                 "decision_form": self._decision_form(request, obj, shown=buttons["can_decide"]),
-                **self._image_access(request, obj),
+                **access,
                 **buttons,
                 "show_save": False, "show_save_and_continue": False,
                 "show_save_and_add_another": False, "show_delete": False,
@@ -193,6 +204,18 @@ class VerificationRequestAdmin(ReuploadAdminMixin):
                                         "identity images.")}
         return {"can_view_images": refusal is None,
                 "images_refused": refusal and refusal.messages[0]}
+
+    @staticmethod
+    def _details_shown(request: HttpRequest, case: VerificationRequest, access: dict) -> bool:
+        """The name, birth date, address and number typed and read are identity
+        data: shown under the images' rule (and two-step code), and recorded."""
+        if not access["can_view_images"]:
+            return False
+        try:
+            services.verification_details_viewed(request=case, acting_user=request.user)
+        except ValidationError:  # the rule changed its answer meanwhile
+            return False
+        return True
 
     def _case(self, request: HttpRequest, object_id: int) -> VerificationRequest:
         case = get_object_or_404(VerificationRequest, pk=object_id)

@@ -74,13 +74,41 @@ def test_limited_owners_get_in(client, request, cast):
 
 
 @pytest.mark.django_db
-def test_someone_else_signed_in_is_signed_out_first(client, frozen_user, banned_user):
+def test_a_link_for_another_account_asks_before_switching(client, frozen_user, banned_user):
+    """A link someone forwards must not swap this browser into their account
+    (the ID photos uploaded next would be theirs): nothing happens by itself."""
     client.force_login(banned_user)
-    client.session["mark"] = "banned user's session"
-    response = client.post(_issue(frozen_user))
+    url = _issue(frozen_user, "/verification/")
+    page = client.get(url).content.decode()
+    assert 'data-testid="other-account-signed-in"' in page
+    assert "data-auto-submit" not in page and "js/continue.js" not in page
+    # A POST without the owner's choice (a script that presses the button) changes nothing.
+    answer = client.post(url)
+    assert answer.status_code == 200 and 'data-testid="switch"' in answer.content.decode()
+    assert _signed_in_as(client) == banned_user.pk
+    assert SignInLink.objects.get().used_at is None
+
+
+@pytest.mark.django_db
+def test_someone_else_signed_in_is_signed_out_when_they_choose_to_switch(
+        client, frozen_user, banned_user):
+    client.force_login(banned_user)
+    session = client.session
+    session["mark"] = "banned user's session"
+    session.save()
+    response = client.post(_issue(frozen_user), {"switch": "1"})
     assert response.status_code == 303
     assert _signed_in_as(client) == frozen_user.pk
     assert "mark" not in client.session
+
+
+@pytest.mark.django_db
+def test_the_same_owner_signed_in_continues_at_once(client, frozen_user):
+    client.force_login(frozen_user)
+    url = _issue(frozen_user)
+    assert "js/continue.js" in client.get(url).content.decode()
+    assert client.post(url).status_code == 303
+    assert _signed_in_as(client) == frozen_user.pk
 
 
 # ---------------------------------------------------------------------------

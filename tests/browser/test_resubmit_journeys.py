@@ -23,11 +23,8 @@ from tests.browser.conftest import PHONE, sign_in
 from tests.browser.staff import staff_sign_in_with_code
 from tests.browser.wizard import agree_if_asked, card_file, complete_and_submit, upload_side
 from tests.conftest import PASSWORD
-from tests.verification.conftest import (  # noqa: F401 - fixtures
-    ID_NUMBERS,
-    in_review,
-    make_request,
-)
+from tests.support.verification import ID_NUMBERS
+from tests.verification.conftest import in_review, make_request  # noqa: F401 - fixtures
 from tests.verification.pictures import card_jpeg
 from verification import services
 from verification.models import VerificationRequest

@@ -83,11 +83,32 @@ def test_case_page_shows_typed_beside_read_with_differences_and_the_flattened_ca
         assert served.content[:3] == b"\xff\xd8\xff"
     from accounts.models import StatusEvent
 
-    # Every opening is audited (staff-only); the review session is one timeline row.
+    # Every opening is audited (staff-only), the details on the page too; the
+    # review session is one timeline row.
     opened = StatusEvent.objects.filter(account=vr.account, kind="id_image_opened")
-    assert {e.data["image"] for e in opened} == {"front_card", "back_card"}
+    assert {e.data.get("image") or e.data["details"] for e in opened} == {
+        "typed_and_read", "front_card", "back_card"}
     assert StatusEvent.objects.filter(account=vr.account, kind="id_images_viewed").count() == 1
     assert "The name on the card differs from the name typed." in page
+
+
+def test_identity_details_need_the_code_and_are_recorded(in_review, reviewer, client):
+    """Name, number, birth date and address, typed and read, are identity data:
+    the page shows them under the images' rule, and each showing is recorded."""
+    from accounts.models import StatusEvent
+
+    vr = in_review()
+    client.force_login(reviewer)  # signed in, no two-step code entered
+    page = client.get(_change(vr.pk)).content.decode()
+    assert 'data-testid="details-hidden"' in page and 'data-field="name"' not in page
+    assert vr.legal_name not in page
+    opened = StatusEvent.objects.filter(account=vr.account, kind="id_image_opened")
+    assert not opened.exists()
+    _login(client, reviewer)
+    page = client.get(_change(vr.pk)).content.decode()
+    assert 'data-field="name"' in page and vr.legal_name in page
+    assert [e.data for e in opened] == [
+        {"request": vr.pk, "session": opened.get().data["session"], "details": "typed_and_read"}]
 
 
 def test_case_page_speaks_the_reviewers_language(in_review, reviewer, client):

@@ -293,6 +293,22 @@ def verification_images_viewed(
     the image; the owner's timeline gets one event per reviewer and review
     session (``accounts.staff_views``). A refusal records nothing.
     """
+    _identity_view_record(request, acting_user, {"image": image.kind, "image_id": image.pk},
+                          now)
+
+
+@transaction.atomic
+def verification_details_viewed(
+    *, request: VerificationRequest, acting_user: Account, now: datetime | None = None,
+) -> None:
+    """Record that staff saw the identity details (typed and read from the card)
+    on the case page, if the access rule lets them: the same rule and record
+    as an image's."""
+    _identity_view_record(request, acting_user, {"details": "typed_and_read"}, now)
+
+
+def _identity_view_record(request: VerificationRequest, acting_user: Account, file: dict,
+                          now: datetime | None) -> None:
     now = now or timezone.now()
     request = VerificationRequest.objects.select_for_update(of=("self",)).select_related(
         "account", "claimed_by").get(pk=request.pk)
@@ -302,5 +318,5 @@ def verification_images_viewed(
     staff_view_record(
         kinds=IDENTITY_IMAGES, account=request.account, acting_user=acting_user,
         case_pk=request.pk, session_length=settings.PORTAL_VERIFICATION_CLAIM_TIMEOUT,
-        file={"image": image.kind, "image_id": image.pk}, now=now,
+        file=file, now=now,
     )
