@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from .models import MESSAGE_MAX_LENGTH, Appeal
 from .uploads import CleanFile, evidence_clean
+
+if TYPE_CHECKING:  # a type of the stubs, not installed in production
+    from django_stubs_ext import StrOrPromise
+
+
+def _filled(message: StrOrPromise, **values) -> str:
+    return message % values
+
+
+# A help text with a number in it, translated when shown (a form field is made
+# once, at import, in no one's language).
+filled = lazy(_filled, str)
 
 ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif,application/pdf"
 
@@ -51,8 +66,8 @@ def _statement_field() -> forms.CharField:
         widget=forms.Textarea(attrs={"rows": 6}),
         # No max_length here: the limit is checked in clean so the message can
         # say how long the text is; the browser is not asked to cut it silently.
-        help_text=_("Say what happened and why the limit is wrong, in up to %(n)d characters.")
-        % {"n": limit},
+        help_text=filled(
+            _("Say what happened and why the limit is wrong, in up to %(n)d characters."), n=limit),
         error_messages={"required": _("Write your statement: it cannot be empty.")},
     )
 
@@ -74,8 +89,8 @@ class AppealFileForm(forms.Form):
     statement = _statement_field()
     evidence = EvidenceField(
         label=_("Evidence (optional)"),
-        help_text=_("Photos (JPEG, PNG, WebP, HEIC) or PDF, up to %(n)d files.")
-        % {"n": settings.PORTAL_APPEAL_EVIDENCE_MAX_FILES})
+        help_text=filled(_("Photos (JPEG, PNG, WebP, HEIC) or PDF, up to %(n)d files."),
+                         n=settings.PORTAL_APPEAL_EVIDENCE_MAX_FILES))
 
     def clean_statement(self) -> str:
         return _check_length(self.cleaned_data["statement"], settings.PORTAL_APPEAL_STATEMENT_MAX)
@@ -100,8 +115,8 @@ class SupportForm(forms.Form):
         error_messages={"required": _("Write your message: it cannot be empty.")})
     evidence = EvidenceField(
         label=_("Attach files (optional)"),
-        help_text=_("Photos (JPEG, PNG, WebP) or PDF, up to %(n)d files.")
-        % {"n": settings.PORTAL_APPEAL_EVIDENCE_MAX_FILES})
+        help_text=filled(_("Photos (JPEG, PNG, WebP) or PDF, up to %(n)d files."),
+                         n=settings.PORTAL_APPEAL_EVIDENCE_MAX_FILES))
 
     def clean_body(self) -> str:
         return _check_length(self.cleaned_data["body"], settings.PORTAL_APPEAL_STATEMENT_MAX)

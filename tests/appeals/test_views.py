@@ -273,3 +273,30 @@ def test_pages_read_in_chinese_by_default(restricted_user, file_appeal):
     chinese.force_login(restricted_user)
     page = chinese.get(reverse("appeals:detail", args=[appeal.pk])).content.decode()
     assert "进展" in page and "消息" in page and "已提交" in page
+
+
+@pytest.mark.parametrize("language,words", [
+    ("en", ["in up to", "or PDF, up to"]), ("zh-hans", ["个字", "最多"])])
+def test_the_forms_help_texts_are_in_the_owners_language(owner_client, restricted_user,
+                                                         settings, language, words):
+    """The form fields are made once, at import: their texts must be translated when shown."""
+    owner_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    hold = restricted_user.holds.get()
+    for url in (reverse("appeals:file", args=[hold.pk]), reverse("appeals:support_new")):
+        page = owner_client.get(url).content.decode()
+        assert any(word in page for word in words), (language, url)
+    other = {"en": "最多", "zh-hans": "up to"}[language]
+    assert other not in owner_client.get(reverse("appeals:file", args=[hold.pk])).content.decode()
+
+
+def test_switching_language_on_a_page_shown_for_a_form_goes_back_to_the_form_page(
+        owner_client, appeal_with_note):
+    """A reply with errors is shown at the reply address, which only a form can
+    open: the language switch returns to the case page the form was on."""
+    case = reverse("appeals:detail", args=[appeal_with_note.pk])
+    page = owner_client.post(reverse("appeals:reply", args=[appeal_with_note.pk]), {"body": ""},
+                             HTTP_REFERER=f"http://testserver{case}").content.decode()
+    assert f'name="next" type="hidden" value="http://testserver{case}"' in page
+    switched = owner_client.post(reverse("accounts:switch_language"),
+                                 {"language": "en", "next": f"http://testserver{case}"})
+    assert switched.status_code == 302 and switched["Location"].endswith(case)

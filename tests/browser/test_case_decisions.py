@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.staff import staff_sign_in_with_code
 from tests.conftest import PASSWORD
 from tests.support import verification as wizard
 from tests.support.verification import ID_NUMBERS
@@ -31,12 +32,17 @@ class LoadCounter:
         self.count += 1
 
 
-def _staff_page(chromium, live_server, username: str, language: str):
+def _staff_page(chromium, live_server, user, language: str, *, with_code: bool = False):
+    """Signed in to admin; ``with_code``: with the authenticator code too, which
+    the identity images and details of a verification case need."""
     context = chromium.new_context(viewport=VIEWPORT, locale=LOCALES[language])
     context.set_default_timeout(15_000)
     page = context.new_page()
+    if with_code:
+        staff_sign_in_with_code(page, live_server, user)
+        return context, page
     page.goto(f"{live_server.url}/admin/login/")
-    page.fill("input[name=username]", username)
+    page.fill("input[name=username]", user.username)
     page.fill("input[name=password]", PASSWORD)
     page.click("input[type=submit], button[type=submit]")
     page.wait_for_url(f"{live_server.url}/admin/")
@@ -65,7 +71,7 @@ def test_a_verification_decision_in_two_page_loads_without_scrolling(
     second = wizard.in_review(make_account("owner-two"), number=ID_NUMBERS[1], seed=21)
     reviewer.language = language
     reviewer.save(update_fields=["language"])
-    context, page = _staff_page(chromium, live_server, reviewer.username, language)
+    context, page = _staff_page(chromium, live_server, reviewer, language, with_code=True)
     loads = LoadCounter(page)
 
     page.goto(f"{live_server.url}/admin/verification/verificationrequest/{first.pk}/change/")
@@ -118,7 +124,7 @@ def test_an_appeal_decision_in_two_page_loads_without_scrolling(
     services.macro_approve(macro=macro, acting_user=supervisor)
     officer.language = language
     officer.save(update_fields=["language"])
-    context, page = _staff_page(chromium, live_server, officer.username, language)
+    context, page = _staff_page(chromium, live_server, officer, language)
     loads = LoadCounter(page)
 
     page.goto(f"{live_server.url}/admin/appeals/appeal/{appeal.pk}/change/")

@@ -103,7 +103,8 @@ def test_retention_deletes_the_identity_images_from_the_bucket(
     s3_private_storage, in_review, reviewer, settings  # noqa: F811
 ):
     request = in_review()
-    services.verification_reject(request=request, acting_user=reviewer, reason="other")
+    services.verification_reject(request=request, acting_user=reviewer, reason="other",
+                                  message="The photo is not of a document.")
     names = [key_of(s3_private_storage, n) for n in request.images.values_list("name", flat=True)]
     assert set(names) <= set(bucket_objects(s3_private_storage))
     later = timezone.now() + timedelta(days=settings.PORTAL_IMAGE_RETENTION_DAYS + 1)

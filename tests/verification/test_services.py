@@ -293,6 +293,17 @@ def test_rejection_with_reason_lets_the_owner_start_again(in_review, reviewer):
     assert again.pk != request.pk and again.state == State.DRAFT
 
 
+def test_other_as_the_reason_needs_words_for_the_owner(in_review, reviewer):
+    request = in_review()
+    for message in ("", "   "):
+        with pytest.raises(ValidationError) as refused:
+            services.verification_reject(request=request, acting_user=reviewer, reason="other",
+                                         message=message)
+        assert refused.value.code == "other_needs_message"
+    request.refresh_from_db()
+    assert request.state == State.IN_REVIEW and request.decided_at is None
+
+
 def test_resubmission_is_rate_limited(make_request, make_account, settings):
     settings.PORTAL_VERIFICATION_SUBMISSIONS_PER_DAY = 1
     account = make_account(language="en")
@@ -332,7 +343,8 @@ def test_release_returns_the_case_to_the_queue(in_review, reviewer, supervisor):
 def test_images_are_purged_after_retention_but_hashes_stay(in_review, reviewer, settings,
                                                            _private_media):
     request = in_review()
-    services.verification_reject(request=request, acting_user=reviewer, reason="other")
+    services.verification_reject(request=request, acting_user=reviewer, reason="other",
+                                  message="The photo is not of a document.")
     names = list(request.images.values_list("name", flat=True))
     assert all((_private_media / n).exists() for n in names)
     assert services.verification_images_purge() == 0

@@ -226,6 +226,10 @@ def verification_reject(
     if reason == VerificationRequest.Decision.REUPLOAD:
         raise ValidationError(_("To ask for one part again, use “Ask for a re-upload”."),
                               code="reupload_needs_part")
+    if reason == VerificationRequest.Decision.OTHER and not message.strip():
+        # "Other" alone tells the owner nothing about what to do next.
+        raise ValidationError(_("With the reason “Other”, write the owner what was wrong."),
+                              code="other_needs_message")
     request = _lock_for_decision(request, acting_user, now)
     _move(request, State.REJECTED)
     request.redo_parts = resubmission.parts_for_reason(reason)
