@@ -39,13 +39,43 @@ def add_photos_and_liveness(request: VerificationRequest, account, *, seed: int,
     """Both sides of the card (drawn from ``seed`` unless given) and ``frames``
     liveness frames."""
     for kind, photo, photo_seed in (("front", front, seed), ("back", back, seed + 1)):
-        photo = photo or card_jpeg(photo_seed, side=kind, name=name, number=number)
+        photo = photo or outlined_card_jpeg(photo_seed, side=kind, name=name, number=number)
         services.verification_attach_image(request=request, acting_user=account, kind=kind,
                                            upload=upload(photo))
     services.verification_liveness_start(request=request, acting_user=account)
     for n in range(frames):
         services.verification_liveness_add_frame(request=request, acting_user=account,
                                                  upload=upload(frame_jpeg(seed * 7 + n)))
+
+
+def outlined_card_jpeg(seed: int, **card) -> bytes:
+    """A card photo (``card_jpeg``) whose outline the card finder gets right.
+
+    About one generated photo in 250 has a desk object touching the card's
+    edge; the finder then takes the object in, the outline loses the card's
+    proportions and the checks ask for a retake (a real limit of the finder,
+    not what these tests are about). Such a seed is skipped for another.
+    """
+    for attempt in range(5):
+        photo = card_jpeg(seed + attempt * 100_003, **card)
+        if _outline_has_card_proportions(photo):
+            return photo
+    raise AssertionError(f"no card photo near seed {seed} has a clean outline")
+
+
+def _outline_has_card_proportions(photo: bytes) -> bool:
+    import cv2
+    import numpy as np
+
+    from verification import documents, images
+    from verification.document.card import find_card
+    from verification.document.judge import RATIO_WINDOWS
+    from verification.document.reading import DECODE_EDGE
+
+    picture, _size = images.downscaled(photo, DECODE_EDGE)
+    found = find_card(cv2.cvtColor(np.asarray(picture), cv2.COLOR_RGB2BGR)).card
+    low, high = RATIO_WINDOWS[documents.MAINLAND_ID]
+    return found is not None and low <= found.ratio <= high
 
 
 def complete(account, *, seed: int, name: str = NAME, number: str = ID_NUMBERS[0],
